@@ -1,0 +1,62 @@
+"""Asynchronous client for the UbiOps webhooks API."""
+
+from .errors import (
+    ApiConnectionError,
+    ApiError,
+    ApiTimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseDecodeError,
+    ServerError,
+    TestFailedError,
+    TestTimeoutError,
+    UbiOpsError,
+    ValidationError,
+)
+from .models import (
+    UNSET,
+    EventType,
+    ObjectType,
+    TestStatus,
+    WebhookCreate,
+    WebhookDetail,
+    WebhookHeader,
+    WebhookTestCreate,
+    WebhookTestDetail,
+    WebhookUpdate,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "UNSET",
+    "ApiConnectionError",
+    "ApiError",
+    "ApiTimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "EventType",
+    "NotFoundError",
+    "ObjectType",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ServerError",
+    "TestFailedError",
+    "TestStatus",
+    "TestTimeoutError",
+    "UbiOpsError",
+    "ValidationError",
+    "WebhookCreate",
+    "WebhookDetail",
+    "WebhookHeader",
+    "WebhookTestCreate",
+    "WebhookTestDetail",
+    "WebhookUpdate",
+    "__version__",
+]

@@ -1,0 +1,212 @@
+"""Every exception this library raises, in one tree.
+
+::
+
+    UbiOpsError
+    ├── ValidationError            bad input, found before any request is sent (also a ValueError)
+    ├── ApiError                   the server answered with an error status
+    │   ├── BadRequestError        400
+    │   ├── AuthenticationError    401
+    │   ├── PermissionDeniedError  403
+    │   ├── NotFoundError          404
+    │   ├── ConflictError          409
+    │   ├── RateLimitError         429
+    │   ├── ServerError            5xx
+    │   └── ResponseDecodeError    a 2xx answer whose body could not be read as the model
+    ├── ApiConnectionError         no answer: refused, reset or dropped connection
+    │   └── ApiTimeoutError        no answer within the timeout
+    ├── TestTimeoutError           a webhook test did not finish before the deadline
+    └── TestFailedError            a webhook test finished as ``failed``
+
+Messages name what happened (method, path, status, the server's own message) and
+never carry the API token or a protected header value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ApiConnectionError",
+    "ApiError",
+    "ApiTimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ServerError",
+    "TestFailedError",
+    "TestTimeoutError",
+    "UbiOpsError",
+    "ValidationError",
+    "api_error_for_status",
+]
+
+_MAX_SHOWN_VALUE = 60
+_MAX_BODY_IN_REPR = 200
+
+
+class UbiOpsError(Exception):
+    """Base class of every error raised by aioubiwebhooks."""
+
+
+def _shorten(value: object) -> str:
+    text = repr(value)
+    if len(text) <= _MAX_SHOWN_VALUE:
+        return text
+    return f"{text[:_MAX_SHOWN_VALUE]}... ({len(text)} characters)"
+
+
+class ValidationError(UbiOpsError, ValueError):
+    """A value breaks a field rule; raised when the object is built, before any request.
+
+    ``field`` names the field (dotted for nested ones, e.g. ``headers[0].key``),
+    ``rule`` states the rule, ``value`` is the offending value unless it is secret.
+    """
+
+    def __init__(self, field: str, rule: str, value: object = None, *, secret: bool = False):
+        self.field = field
+        self.rule = rule
+        self.value = None if secret else value
+        self.secret = secret
+        shown = "<hidden>" if secret else _shorten(value)
+        super().__init__(f"{field}: {rule} (got {shown})")
+
+    def nested(self, prefix: str) -> ValidationError:
+        """The same error with its field placed under ``prefix`` (``headers[0]`` + ``key``)."""
+        sep = "" if self.field.startswith("[") else "."
+        return ValidationError(f"{prefix}{sep}{self.field}", self.rule, self.value, secret=self.secret)
+
+
+class ApiError(UbiOpsError):
+    """The server answered with an error status.
+
+    Attributes: ``status`` (the HTTP status), ``message`` (the server's own words,
+    from ``error`` or ``error_message`` in the body), ``body`` (the raw body text),
+    ``method`` and ``path`` of the request, and ``attempts`` (how many times it was sent).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        body: str = "",
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+        retry_after: float | None = None,
+    ):
+        self.status = status
+        self.message = message
+        self.body = body
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+        self.retry_after = retry_after
+        where = f"{method} {path} " if method else ""
+        super().__init__(f"{where}-> {status}: {message}")
+
+    def __repr__(self) -> str:
+        body = self.body if len(self.body) <= _MAX_BODY_IN_REPR else self.body[:_MAX_BODY_IN_REPR]
+        return (
+            f"{type(self).__name__}(status={self.status}, message={self.message!r}, "
+            f"method={self.method!r}, path={self.path!r}, body={body!r})"
+        )
+
+
+class BadRequestError(ApiError):
+    """400: the server refused the request as invalid."""
+
+
+class AuthenticationError(ApiError):
+    """401: the token is missing or not accepted."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: the token may not do this."""
+
+
+class NotFoundError(ApiError):
+    """404: the project, webhook or test does not exist."""
+
+
+class ConflictError(ApiError):
+    """409: a webhook with this name already exists in the project."""
+
+
+class RateLimitError(ApiError):
+    """429: over the rate limit, and waiting longer was not allowed."""
+
+
+class ServerError(ApiError):
+    """5xx: the server failed."""
+
+
+class ResponseDecodeError(ApiError):
+    """The server answered 2xx, but the body is not what the API documents."""
+
+
+class ApiConnectionError(UbiOpsError):
+    """No answer came back: the connection was refused, reset or dropped.
+
+    ``sent`` tells whether the request may have reached the server; a request that
+    was never sent is always safe to repeat.
+    """
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", sent: bool = True):
+        self.method = method
+        self.path = path
+        self.sent = sent
+        where = f"{method} {path}: " if method else ""
+        super().__init__(f"{where}{message}")
+
+
+class ApiTimeoutError(ApiConnectionError):
+    """No answer came back within the timeout."""
+
+
+class TestTimeoutError(UbiOpsError):
+    """A webhook test was still unfinished at the deadline; ``last_status`` is what was seen."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, test_id: str, last_status: str | None, timeout: float):
+        self.test_id = test_id
+        self.last_status = last_status
+        self.timeout = timeout
+        super().__init__(
+            f"webhook test {test_id} still {last_status or 'unknown'} after {timeout:g} s"
+        )
+
+
+class TestFailedError(UbiOpsError):
+    """A webhook test finished as ``failed``; ``error_message`` is the server's reason."""
+
+    __test__ = False
+
+    def __init__(self, test_id: str, error_message: str | None, detail: Any = None):
+        self.test_id = test_id
+        self.error_message = error_message
+        self.detail = detail
+        super().__init__(f"webhook test {test_id} failed: {error_message or 'no reason given'}")
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def api_error_for_status(status: int) -> type[ApiError]:
+    """The exception class that stands for an HTTP error status."""
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, ApiError)

@@ -1,0 +1,441 @@
+"""Typed, frozen models of the webhooks API, checked when they are built.
+
+Request models (``WebhookCreate``, ``WebhookUpdate``, ``WebhookTestCreate``,
+``WebhookHeader``) enforce the API's field rules in their constructors and raise
+:class:`~aioubiwebhooks.errors.ValidationError` naming the field, the rule and the
+value, so bad input never reaches the wire. Response models (``WebhookDetail``,
+``WebhookTestDetail``) only check types: the server is the authority on values,
+and they must keep reading answers from a newer API.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Final, Literal, TypeVar, Union
+from urllib.parse import urlsplit
+
+import attrs
+
+from .errors import ValidationError
+
+__all__ = [
+    "UNSET",
+    "EventType",
+    "ObjectType",
+    "TestStatus",
+    "Unset",
+    "WebhookCreate",
+    "WebhookDetail",
+    "WebhookHeader",
+    "WebhookTestCreate",
+    "WebhookTestDetail",
+    "WebhookUpdate",
+]
+
+NAME_MAX_LENGTH: Final = 64
+DESCRIPTION_MAX_LENGTH: Final = 400
+TIMEOUT_MIN: Final = 1
+TIMEOUT_MAX: Final = 30
+DEFAULT_TIMEOUT: Final = 10
+
+
+class ObjectType(str, enum.Enum):
+    """What a webhook watches."""
+
+    DEPLOYMENT = "deployment"
+    PIPELINE = "pipeline"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EventType(str, enum.Enum):
+    """What triggers a webhook; the prefix names the object type."""
+
+    DEPLOYMENT_REQUEST_STARTED = "deployment_request_started"
+    DEPLOYMENT_REQUEST_COMPLETED = "deployment_request_completed"
+    DEPLOYMENT_REQUEST_FAILED = "deployment_request_failed"
+    DEPLOYMENT_REQUEST_FINISHED = "deployment_request_finished"
+    PIPELINE_REQUEST_STARTED = "pipeline_request_started"
+    PIPELINE_REQUEST_COMPLETED = "pipeline_request_completed"
+    PIPELINE_REQUEST_FAILED = "pipeline_request_failed"
+    PIPELINE_REQUEST_FINISHED = "pipeline_request_finished"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def object_type(self) -> ObjectType:
+        """The object type this event belongs to."""
+        return ObjectType(self.value.split("_", 1)[0])
+
+
+class TestStatus(str, enum.Enum):
+    """Where a webhook test stands: ``pending``, then ``completed`` or ``failed``."""
+
+    __test__ = False  # not a pytest test class
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_final(self) -> bool:
+        return self is not TestStatus.PENDING
+
+
+class _UnsetType(enum.Enum):
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Final = _UnsetType.UNSET
+"""Marks an update field the caller did not set (``None`` can be a real value)."""
+
+Unset = Literal[_UnsetType.UNSET]
+
+_E = TypeVar("_E", bound=enum.Enum)
+_T = TypeVar("_T")
+
+
+# --- field checks: each raises ValidationError(field, rule, value) ------------------------
+
+
+def _check_type(field: str, value: object, kind: type | tuple[type, ...], rule: str) -> None:
+    # bool is an int subclass; a flag is never a number and a number never a flag.
+    if isinstance(value, bool) and kind is int:
+        raise ValidationError(field, rule, value)
+    if not isinstance(value, kind):
+        raise ValidationError(field, rule, value)
+
+
+def _check_text(field: str, value: object, *, min_len: int = 0, max_len: int | None = None) -> None:
+    _check_type(field, value, str, "must be a string")
+    assert isinstance(value, str)
+    if len(value) < min_len:
+        rule = "must not be empty" if min_len == 1 else f"must have at least {min_len} characters"
+        raise ValidationError(field, rule, value)
+    if max_len is not None and len(value) > max_len:
+        raise ValidationError(field, f"must have at most {max_len} characters", value)
+
+
+def _check_url(field: str, value: object) -> None:
+    _check_type(field, value, str, "must be a string")
+    assert isinstance(value, str)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise ValidationError(field, "must be an absolute http(s) URL", value) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(field, "must be an absolute http(s) URL", value)
+    if any(c.isspace() for c in value):
+        raise ValidationError(field, "must not contain white space", value)
+
+
+def _check_timeout(field: str, value: object) -> None:
+    _check_type(field, value, int, "must be a whole number of seconds")
+    assert isinstance(value, int)
+    if not TIMEOUT_MIN <= value <= TIMEOUT_MAX:
+        raise ValidationError(field, f"must be between {TIMEOUT_MIN} and {TIMEOUT_MAX} seconds", value)
+
+
+def _check_flag(field: str, value: object) -> None:
+    _check_type(field, value, bool, "must be true or false")
+
+
+def _to_enum(kind: type[_E], field: str) -> Any:
+    choices = ", ".join(repr(m.value) for m in kind)
+
+    def convert(value: object) -> _E:
+        if isinstance(value, kind):
+            return value
+        try:
+            return kind(value)
+        except ValueError:
+            raise ValidationError(field, f"must be one of {choices}", value) from None
+
+    return convert
+
+
+def _to_labels(field: str) -> Any:
+    def convert(value: object) -> dict[str, str]:
+        if not isinstance(value, Mapping):
+            raise ValidationError(field, "must be a mapping of strings to strings", value)
+        labels = dict(value)
+        for key, item in labels.items():
+            if not isinstance(key, str) or not key:
+                raise ValidationError(field, "keys must be non-empty strings", key)
+            if not isinstance(item, str):
+                raise ValidationError(f"{field}[{key!r}]", "must be a string", item)
+        return labels
+
+    return convert
+
+
+def _to_headers(value: object) -> tuple[WebhookHeader, ...]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise ValidationError("headers", "must be a list of headers", value)
+    headers = []
+    for index, item in enumerate(value):
+        try:
+            headers.append(item if isinstance(item, WebhookHeader) else WebhookHeader.from_dict(item))
+        except ValidationError as error:
+            raise error.nested(f"headers[{index}]") from None
+    return tuple(headers)
+
+
+def _optional(convert: Any) -> Any:
+    def maybe(value: object) -> object:
+        return value if value is None or value is UNSET else convert(value)
+
+    return maybe
+
+
+def _check_event_matches(object_type: ObjectType, event: EventType) -> None:
+    if event.object_type is not object_type:
+        raise ValidationError(
+            "event", f"must start with '{object_type.value}_' to match object_type", event.value
+        )
+
+
+def _check_header_values_given(headers: tuple[WebhookHeader, ...]) -> None:
+    for index, header in enumerate(headers):
+        if header.value is None:
+            raise ValidationError(
+                f"headers[{index}].value",
+                "is required here (only an update may leave a protected value unchanged)",
+                None,
+            )
+
+
+def _from_dict(cls: type[_T], data: object) -> _T:
+    """Build a request model from a plain dict, refusing unknown keys (typos are bugs)."""
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, Mapping):
+        raise ValidationError(cls.__name__, "must be a mapping of field names to values", data)
+    known = {a.name for a in attrs.fields(cls)}  # type: ignore[arg-type]
+    for key in data:
+        if key not in known:
+            raise ValidationError(str(key), f"is not a field of {cls.__name__}", data[key])
+    try:
+        return cls(**data)
+    except TypeError as error:  # a required field is missing
+        missing = next((a.name for a in attrs.fields(cls) if a.name not in data), "?")  # type: ignore[arg-type]
+        raise ValidationError(missing, "is required", None) from error
+
+
+# --- request models --------------------------------------------------------------------------
+
+
+@attrs.frozen(repr=False)
+class WebhookHeader:
+    """A header sent with every delivery. A protected header's value is never shown.
+
+    In an update, a protected header with ``value=None`` keeps the value stored on
+    the server; on reads the API returns protected values as ``None``.
+    """
+
+    key: str
+    value: str | None = None
+    protected: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        _check_text("key", self.key, min_len=1)
+        if self.value is not None:
+            _check_type("value", self.value, str, "must be a string or None")
+        _check_flag("protected", self.protected)
+
+    def __repr__(self) -> str:
+        shown = "<hidden>" if self.protected and self.value is not None else repr(self.value)
+        return f"WebhookHeader(key={self.key!r}, value={shown}, protected={self.protected!r})"
+
+    @classmethod
+    def from_dict(cls, data: object) -> WebhookHeader:
+        return _from_dict(cls, data)
+
+
+@attrs.frozen
+class WebhookCreate:
+    """What ``webhooks_create`` sends. Required: name, url, object_type, object_name, event."""
+
+    name: str
+    url: str
+    object_type: ObjectType = attrs.field(converter=_to_enum(ObjectType, "object_type"))
+    object_name: str
+    event: EventType = attrs.field(converter=_to_enum(EventType, "event"))
+    headers: tuple[WebhookHeader, ...] = attrs.field(default=(), converter=_to_headers)
+    description: str | None = None
+    labels: dict[str, str] = attrs.field(factory=dict, converter=_to_labels("labels"))
+    version: str | None = None
+    timeout: int = DEFAULT_TIMEOUT
+    enabled: bool = True
+    retry: bool = False
+    include_result: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        _check_text("name", self.name, min_len=1, max_len=NAME_MAX_LENGTH)
+        _check_url("url", self.url)
+        _check_text("object_name", self.object_name, min_len=1)
+        _check_event_matches(self.object_type, self.event)
+        _check_header_values_given(self.headers)
+        if self.description is not None:
+            _check_text("description", self.description, max_len=DESCRIPTION_MAX_LENGTH)
+        if self.version is not None:
+            _check_text("version", self.version, min_len=1)
+        _check_timeout("timeout", self.timeout)
+        for flag in ("enabled", "retry", "include_result"):
+            _check_flag(flag, getattr(self, flag))
+
+    @classmethod
+    def from_dict(cls, data: object) -> WebhookCreate:
+        return _from_dict(cls, data)
+
+
+@attrs.frozen
+class WebhookUpdate:
+    """What ``webhooks_update`` sends: only the fields given here are changed.
+
+    Fields left as :data:`UNSET` are not sent. A protected header whose ``value``
+    is ``None`` is sent as an explicit null, which keeps the stored value.
+    """
+
+    name: str | Unset = UNSET
+    url: str | Unset = UNSET
+    headers: tuple[WebhookHeader, ...] | Unset = attrs.field(
+        default=UNSET, converter=_optional(_to_headers)
+    )
+    event: EventType | Unset = attrs.field(default=UNSET, converter=_optional(_to_enum(EventType, "event")))
+    description: str | None | Unset = UNSET
+    labels: dict[str, str] | Unset = attrs.field(default=UNSET, converter=_optional(_to_labels("labels")))
+    timeout: int | Unset = UNSET
+    enabled: bool | Unset = UNSET
+    retry: bool | Unset = UNSET
+    include_result: bool | Unset = UNSET
+
+    def __attrs_post_init__(self) -> None:
+        if self.name is not UNSET:
+            _check_text("name", self.name, min_len=1, max_len=NAME_MAX_LENGTH)
+        if self.url is not UNSET:
+            _check_url("url", self.url)
+        if self.description not in (UNSET, None):
+            _check_text("description", self.description, max_len=DESCRIPTION_MAX_LENGTH)
+        if self.timeout is not UNSET:
+            _check_timeout("timeout", self.timeout)
+        for flag in ("enabled", "retry", "include_result"):
+            if getattr(self, flag) is not UNSET:
+                _check_flag(flag, getattr(self, flag))
+        for field in ("name", "url", "event", "labels", "headers"):
+            if getattr(self, field) is None:
+                raise ValidationError(field, "must not be None (leave it out to keep it)", None)
+
+    def changed_fields(self) -> tuple[str, ...]:
+        """The names of the fields this update sets, in declaration order."""
+        return tuple(a.name for a in attrs.fields(WebhookUpdate) if getattr(self, a.name) is not UNSET)
+
+    @classmethod
+    def from_dict(cls, data: object) -> WebhookUpdate:
+        return _from_dict(cls, data)
+
+
+@attrs.frozen
+class WebhookTestCreate:
+    """What ``webhook_tests_create`` sends: a webhook spec to try once, without storing it."""
+
+    __test__ = False
+
+    url: str
+    object_type: ObjectType = attrs.field(converter=_to_enum(ObjectType, "object_type"))
+    object_name: str
+    event: EventType = attrs.field(converter=_to_enum(EventType, "event"))
+    headers: tuple[WebhookHeader, ...] = attrs.field(default=(), converter=_to_headers)
+    version: str | None = None
+    timeout: int = DEFAULT_TIMEOUT
+    retry: bool = False
+    include_result: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        _check_url("url", self.url)
+        _check_text("object_name", self.object_name, min_len=1)
+        _check_event_matches(self.object_type, self.event)
+        _check_header_values_given(self.headers)
+        if self.version is not None:
+            _check_text("version", self.version, min_len=1)
+        _check_timeout("timeout", self.timeout)
+        _check_flag("retry", self.retry)
+        _check_flag("include_result", self.include_result)
+
+    @classmethod
+    def from_dict(cls, data: object) -> WebhookTestCreate:
+        return _from_dict(cls, data)
+
+
+# --- response models -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class WebhookDetail:
+    """A webhook as the API returns it. Protected header values read as ``None``."""
+
+    id: str
+    name: str
+    url: str
+    object_type: ObjectType
+    object_name: str
+    event: EventType
+    version: str | None = None
+    headers: tuple[WebhookHeader, ...] = ()
+    description: str | None = None
+    labels: dict[str, str] = attrs.field(factory=dict)
+    timeout: int = DEFAULT_TIMEOUT
+    enabled: bool = True
+    retry: bool = False
+    include_result: bool = False
+    creation_date: datetime | None = None
+    last_updated: datetime | None = None
+
+    def to_create(self) -> WebhookCreate:
+        """The create request that would make this webhook again.
+
+        Raises ValidationError when a protected header's value is unknown (the API
+        never returns it), rather than inventing one.
+        """
+        return WebhookCreate(
+            name=self.name,
+            url=self.url,
+            object_type=self.object_type,
+            object_name=self.object_name,
+            event=self.event,
+            headers=self.headers,
+            description=self.description,
+            labels=self.labels,
+            version=self.version,
+            timeout=self.timeout,
+            enabled=self.enabled,
+            retry=self.retry,
+            include_result=self.include_result,
+        )
+
+
+@attrs.frozen
+class WebhookTestDetail:
+    """A webhook test: ``pending`` until it is ``completed`` or ``failed``."""
+
+    __test__ = False
+
+    id: str
+    status: TestStatus
+    error_message: str | None = None
+
+
+RequestModel = Union[WebhookCreate, WebhookUpdate, WebhookTestCreate]

@@ -1,0 +1,1 @@
+"""Pytest fixtures for applications that use aioubiwebhooks (registered as a pytest plugin)."""
