@@ -1,5 +1,8 @@
 """Asynchronous client for the UbiOps webhooks API."""
 
+from ._outcome import Outcome
+from ._polling import PollSchedule
+from ._retry import RetryPolicy, is_testing, set_testing
 from .errors import (
     ApiConnectionError,
     ApiError,
@@ -29,10 +32,12 @@ from .models import (
     WebhookTestDetail,
     WebhookUpdate,
 )
+from .session import DEFAULT_HOST, InsecureTransportWarning, WebhooksSession
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_HOST",
     "UNSET",
     "ApiConnectionError",
     "ApiError",
@@ -41,11 +46,15 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "EventType",
+    "InsecureTransportWarning",
     "NotFoundError",
     "ObjectType",
+    "Outcome",
     "PermissionDeniedError",
+    "PollSchedule",
     "RateLimitError",
     "ResponseDecodeError",
+    "RetryPolicy",
     "ServerError",
     "TestFailedError",
     "TestStatus",
@@ -58,5 +67,8 @@ __all__ = [
     "WebhookTestCreate",
     "WebhookTestDetail",
     "WebhookUpdate",
+    "WebhooksSession",
     "__version__",
+    "is_testing",
+    "set_testing",
 ]

@@ -61,7 +61,7 @@ def _strict(kind: type) -> Callable[[object, object], Any]:
         if type(value) is kind:  # exact type: bool is not an int, int is not a str
             return value
         if kind is float and type(value) is int:
-            return float(value)  # type: ignore[arg-type]
+            return float(value)
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {value!r:.40}")
 
     return check
@@ -107,8 +107,9 @@ def _make_converter(*, detailed: bool) -> cattrs.Converter:
         ),
     )
 
+    conv.register_structure_hook(WebhookHeader, _structure_header)
     # Request models: keep their own constructor checks, refuse unknown keys.
-    for request_model in (WebhookCreate, WebhookUpdate, WebhookTestCreate, WebhookHeader):
+    for request_model in (WebhookCreate, WebhookUpdate, WebhookTestCreate):
         conv.register_structure_hook(request_model, lambda data, kind: kind.from_dict(data))
 
     create_unstructure = make_dict_unstructure_fn(WebhookCreate, conv)
@@ -120,6 +121,13 @@ def _make_converter(*, detailed: bool) -> cattrs.Converter:
         WebhookHeader, lambda h: {"key": h.key, "value": h.value, "protected": h.protected}
     )
     return conv
+
+
+def _structure_header(data: object, _: object) -> WebhookHeader:
+    """A header as read from an answer: extra keys tolerated, missing flag means False."""
+    if not isinstance(data, dict):
+        raise TypeError(f"expected a header object, got {type(data).__name__}")
+    return WebhookHeader(data["key"], data.get("value"), data.get("protected", False))
 
 
 def _drop_none(inner: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
@@ -189,5 +197,3 @@ def decode_json(body: bytes) -> Any:
     except (ValueError, UnicodeDecodeError) as error:
         preview = body[:60].decode("utf-8", "replace")
         raise DecodeError(f"body is not JSON ({error.__class__.__name__}): {preview!r}") from None
-
-

@@ -78,7 +78,9 @@ class ValidationError(UbiOpsError, ValueError):
     def nested(self, prefix: str) -> ValidationError:
         """The same error with its field placed under ``prefix`` (``headers[0]`` + ``key``)."""
         sep = "" if self.field.startswith("[") else "."
-        return ValidationError(f"{prefix}{sep}{self.field}", self.rule, self.value, secret=self.secret)
+        return ValidationError(
+            f"{prefix}{sep}{self.field}", self.rule, self.value, secret=self.secret
+        )
 
 
 class ApiError(UbiOpsError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Final, Literal, TypeVar, Union
+from typing import Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -82,7 +82,7 @@ class TestStatus(str, enum.Enum):
     FAILED = "failed"
 
     def __str__(self) -> str:
-        return self.value
+        return str(self.value)
 
     @property
     def is_final(self) -> bool:
@@ -146,7 +146,9 @@ def _check_timeout(field: str, value: object) -> None:
     _check_type(field, value, int, "must be a whole number of seconds")
     assert isinstance(value, int)
     if not TIMEOUT_MIN <= value <= TIMEOUT_MAX:
-        raise ValidationError(field, f"must be between {TIMEOUT_MIN} and {TIMEOUT_MAX} seconds", value)
+        raise ValidationError(
+            field, f"must be between {TIMEOUT_MIN} and {TIMEOUT_MAX} seconds", value
+        )
 
 
 def _check_flag(field: str, value: object) -> None:
@@ -188,17 +190,41 @@ def _to_headers(value: object) -> tuple[WebhookHeader, ...]:
     headers = []
     for index, item in enumerate(value):
         try:
-            headers.append(item if isinstance(item, WebhookHeader) else WebhookHeader.from_dict(item))
+            headers.append(
+                item if isinstance(item, WebhookHeader) else WebhookHeader.from_dict(item)
+            )
         except ValidationError as error:
             raise error.nested(f"headers[{index}]") from None
     return tuple(headers)
 
 
-def _optional(convert: Any) -> Any:
-    def maybe(value: object) -> object:
-        return value if value is None or value is UNSET else convert(value)
+_object_type = _to_enum(ObjectType, "object_type")
+_event = _to_enum(EventType, "event")
+_labels = _to_labels("labels")
 
-    return maybe
+
+def _to_object_type(value: object) -> ObjectType:
+    return _object_type(value)  # type: ignore[no-any-return]
+
+
+def _to_event(value: object) -> EventType:
+    return _event(value)  # type: ignore[no-any-return]
+
+
+def _to_label_dict(value: object) -> dict[str, str]:
+    return _labels(value)  # type: ignore[no-any-return]
+
+
+def _to_event_or_unset(value: object) -> EventType | Unset:
+    return value if value is UNSET else _to_event(value)
+
+
+def _to_labels_or_unset(value: object) -> dict[str, str] | Unset:
+    return value if value is UNSET else _to_label_dict(value)
+
+
+def _to_headers_or_unset(value: object) -> tuple[WebhookHeader, ...] | Unset:
+    return value if value is UNSET else _to_headers(value)
 
 
 def _check_event_matches(object_type: ObjectType, event: EventType) -> None:
@@ -271,12 +297,12 @@ class WebhookCreate:
 
     name: str
     url: str
-    object_type: ObjectType = attrs.field(converter=_to_enum(ObjectType, "object_type"))
+    object_type: ObjectType = attrs.field(converter=_to_object_type)
     object_name: str
-    event: EventType = attrs.field(converter=_to_enum(EventType, "event"))
+    event: EventType = attrs.field(converter=_to_event)
     headers: tuple[WebhookHeader, ...] = attrs.field(default=(), converter=_to_headers)
     description: str | None = None
-    labels: dict[str, str] = attrs.field(factory=dict, converter=_to_labels("labels"))
+    labels: dict[str, str] = attrs.field(factory=dict, converter=_to_label_dict)
     version: str | None = None
     timeout: int = DEFAULT_TIMEOUT
     enabled: bool = True
@@ -313,17 +339,20 @@ class WebhookUpdate:
     name: str | Unset = UNSET
     url: str | Unset = UNSET
     headers: tuple[WebhookHeader, ...] | Unset = attrs.field(
-        default=UNSET, converter=_optional(_to_headers)
+        default=UNSET, converter=_to_headers_or_unset
     )
-    event: EventType | Unset = attrs.field(default=UNSET, converter=_optional(_to_enum(EventType, "event")))
-    description: str | None | Unset = UNSET
-    labels: dict[str, str] | Unset = attrs.field(default=UNSET, converter=_optional(_to_labels("labels")))
+    event: EventType | Unset = attrs.field(default=UNSET, converter=_to_event_or_unset)
+    description: str | Unset | None = UNSET
+    labels: dict[str, str] | Unset = attrs.field(default=UNSET, converter=_to_labels_or_unset)
     timeout: int | Unset = UNSET
     enabled: bool | Unset = UNSET
     retry: bool | Unset = UNSET
     include_result: bool | Unset = UNSET
 
     def __attrs_post_init__(self) -> None:
+        for field in ("name", "url", "event", "labels", "headers", "timeout"):
+            if getattr(self, field) is None:
+                raise ValidationError(field, "must not be None (leave it out to keep it)", None)
         if self.name is not UNSET:
             _check_text("name", self.name, min_len=1, max_len=NAME_MAX_LENGTH)
         if self.url is not UNSET:
@@ -341,7 +370,9 @@ class WebhookUpdate:
 
     def changed_fields(self) -> tuple[str, ...]:
         """The names of the fields this update sets, in declaration order."""
-        return tuple(a.name for a in attrs.fields(WebhookUpdate) if getattr(self, a.name) is not UNSET)
+        return tuple(
+            a.name for a in attrs.fields(WebhookUpdate) if getattr(self, a.name) is not UNSET
+        )
 
     @classmethod
     def from_dict(cls, data: object) -> WebhookUpdate:
@@ -355,9 +386,9 @@ class WebhookTestCreate:
     __test__ = False
 
     url: str
-    object_type: ObjectType = attrs.field(converter=_to_enum(ObjectType, "object_type"))
+    object_type: ObjectType = attrs.field(converter=_to_object_type)
     object_name: str
-    event: EventType = attrs.field(converter=_to_enum(EventType, "event"))
+    event: EventType = attrs.field(converter=_to_event)
     headers: tuple[WebhookHeader, ...] = attrs.field(default=(), converter=_to_headers)
     version: str | None = None
     timeout: int = DEFAULT_TIMEOUT
@@ -438,4 +469,4 @@ class WebhookTestDetail:
     error_message: str | None = None
 
 
-RequestModel = Union[WebhookCreate, WebhookUpdate, WebhookTestCreate]
+RequestModel = WebhookCreate | WebhookUpdate | WebhookTestCreate

@@ -1,0 +1,76 @@
+"""How to retry a failed call: which failures, how many times, how long to back off.
+
+Kept apart from pacing (``_ratelimit``) and from polling a test (``_polling``):
+each answers a different question. Backoff is exponential with full jitter
+(a random delay between zero and the exponential cap), which spreads the
+retries of many concurrent calls instead of bunching them.
+
+A general retry library was considered; what this API needs does not fit one:
+full jitter, a 429 that waits for the server's reset without using up a retry,
+a create that may only be repeated where the server cannot have acted, and no
+retry machinery at all on the first attempt (the hot path).
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+
+import attrs
+
+__all__ = ["RETRYABLE_STATUSES", "RetryOn", "RetryPolicy", "is_testing", "set_testing"]
+
+RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
+"""Statuses after which the same request may succeed."""
+
+
+class RetryOn(enum.Enum):
+    """Which failures a request may be repeated after."""
+
+    TRANSIENT = "transient"
+    """Connection errors, timeouts and RETRYABLE_STATUSES: for reads, updates, deletes and
+    webhook creates (names are unique, so a repeated create cannot make a second webhook)."""
+
+    UNSENT = "unsent"
+    """Only where the server cannot have acted (the connection was never made, or 429):
+    for webhook test creates, since a repeat would send a second delivery."""
+
+
+_testing = False
+
+
+def set_testing(enabled: bool = True) -> None:
+    """Turn retry backoff sleeps off (or on again) in this process, for test suites.
+
+    Retries still happen and rate-limit waits are still honoured; only the
+    backoff between retries becomes zero, so tests of failure paths run fast.
+    """
+    global _testing
+    _testing = enabled
+
+
+def is_testing() -> bool:
+    """Whether :func:`set_testing` has turned backoff sleeps off."""
+    return _testing
+
+
+@attrs.frozen
+class RetryPolicy:
+    """Retry settings of one session.
+
+    ``max_retries``: repeats after the first attempt (429 waits do not count);
+    ``initial_delay`` and ``max_delay``: the backoff cap grows from one to the other;
+    ``max_rate_limit_wait``: the most one call waits on 429s before raising RateLimitError.
+    """
+
+    max_retries: int = attrs.field(default=4, validator=attrs.validators.ge(0))
+    initial_delay: float = attrs.field(default=0.2, validator=attrs.validators.ge(0))
+    max_delay: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
+    max_rate_limit_wait: float = attrs.field(default=300.0, validator=attrs.validators.ge(0))
+
+    def backoff(self, retry_number: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
+        if _testing:
+            return 0.0
+        cap = min(self.max_delay, self.initial_delay * 2.0 ** (retry_number - 1))
+        return (rng or random).uniform(0.0, cap)

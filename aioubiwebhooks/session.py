@@ -1,0 +1,479 @@
+"""``WebhooksSession``: one coroutine per endpoint of the UbiOps webhooks API.
+
+Method names and argument order follow the official ``ubiops`` client, so its
+users find every call where they expect it; here each is a coroutine, accepts a
+model or a plain dict, and returns frozen, typed models. HTTP details live in
+``_transport``; this module only knows the endpoints and their rules.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import warnings
+from collections.abc import AsyncIterator, Iterable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+import attrs
+
+from . import _convert, _polling
+from ._compare import differences
+from ._outcome import Outcome
+from ._polling import PollSchedule
+from ._ratelimit import Pacer, Pacing
+from ._retry import RetryOn, RetryPolicy
+from ._transport import Response, Transport
+from .errors import ConflictError, NotFoundError, ResponseDecodeError, ValidationError
+from .models import (
+    EventType,
+    ObjectType,
+    WebhookCreate,
+    WebhookDetail,
+    WebhookTestCreate,
+    WebhookTestDetail,
+    WebhookUpdate,
+)
+
+__all__ = [
+    "DEFAULT_HOST",
+    "InsecureTransportWarning",
+    "WebhooksSession",
+    "labels_query",
+    "webhook_test_spec",
+]
+
+DEFAULT_HOST = "https://api.ubiops.com/v2.1"
+DEFAULT_TIMEOUT = 30.0
+_VERSION_SUFFIX = re.compile(r"/v\d+(\.\d+)?$")
+
+_M = TypeVar("_M", WebhookCreate, WebhookUpdate, WebhookTestCreate)
+_T = TypeVar("_T")
+
+
+class InsecureTransportWarning(UserWarning):
+    """The token is about to travel over plain http to a host that is not this machine."""
+
+
+def _normalise_token(token: str | None) -> str:
+    token = token if token is not None else os.environ.get("UBIOPS_API_TOKEN")
+    if token is None or not token.strip():
+        raise ValidationError(
+            "token", "is required: pass token=... or set UBIOPS_API_TOKEN", None, secret=True
+        )
+    token = token.strip()
+    if token.lower().startswith("token "):
+        return "Token " + token[6:].strip()
+    return "Token " + token
+
+
+def _normalise_host(host: str | None) -> str:
+    host = (host or os.environ.get("UBIOPS_API_HOST") or DEFAULT_HOST).strip().rstrip("/")
+    if "://" not in host:
+        host = "https://" + host
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("host", "must be an http(s) URL such as " + DEFAULT_HOST, host)
+    if not _VERSION_SUFFIX.search(parts.path):
+        host += "/v2.1"
+    return host
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _segment(field: str, value: object) -> str:
+    """A path segment, checked and URL-escaped (a ``/`` in a name cannot change the route)."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(field, "must be a non-empty string", value)
+    return quote(value, safe="")
+
+
+def _as_model(data: object, kind: type[_M]) -> _M:
+    if isinstance(data, kind):
+        return data
+    return kind.from_dict(data)
+
+
+def labels_query(labels: Mapping[str, str] | str) -> str:
+    """Labels as the API's ``k:v,k2:v2`` filter; a dict's keys and values must fit that form."""
+    if isinstance(labels, str):
+        return labels
+    parts = []
+    for key, value in labels.items():
+        for part, what in ((key, "key"), (value, "value")):
+            if not isinstance(part, str) or not part or any(c in part for c in ",:"):
+                raise ValidationError(
+                    f"labels[{key!r}]",
+                    f"{what} must be a non-empty string without ',' or ':'",
+                    part,
+                )
+        parts.append(f"{key}:{value}")
+    return ",".join(parts)
+
+
+class WebhooksSession:
+    """An authenticated connection to the UbiOps webhooks API; use it as ``async with``.
+
+    ``token`` and ``host`` fall back to ``UBIOPS_API_TOKEN`` and ``UBIOPS_API_HOST``
+    (default host ``https://api.ubiops.com/v2.1``). A token works with or without its
+    ``Token`` prefix. ``timeout`` is seconds per attempt or an ``aiohttp.ClientTimeout``;
+    ``max_retries`` or a full ``retry`` policy say how failed calls are repeated;
+    ``pacing`` shares the server's rate-limit budget between all calls (``"auto"``),
+    turns it off (``"off"``, 429s are still honoured) or sets a fixed rate per second.
+    ``client_session`` wraps a caller's own ``aiohttp.ClientSession`` (not closed here).
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        host: str | None = None,
+        *,
+        timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        pacing: Pacing = "auto",
+        client_session: aiohttp.ClientSession | None = None,
+        connection_limit: int = 100,
+        verify_tls: bool = True,
+        user_agent: str | None = None,
+    ):
+        from . import __version__
+
+        authorization = _normalise_token(token)
+        self.host = _normalise_host(host)
+        parts = urlsplit(self.host)
+        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+            warnings.warn(
+                f"sending the API token over plain http to {parts.hostname}; use https",
+                InsecureTransportWarning,
+                stacklevel=2,
+            )
+        if retry is None:
+            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+        elif max_retries is not None:
+            raise ValueError("give either max_retries or retry, not both")
+        if isinstance(timeout, (int, float)):
+            if timeout <= 0:
+                raise ValidationError("timeout", "must be a positive number of seconds", timeout)
+            timeout = aiohttp.ClientTimeout(total=float(timeout))
+        self.retry = retry
+        self._transport = Transport(
+            self.host,
+            authorization,
+            timeout=timeout,
+            retry=retry,
+            pacer=Pacer(pacing),
+            client_session=client_session,
+            connection_limit=connection_limit,
+            user_agent=user_agent or f"aioubiwebhooks/{__version__}",
+            ssl=None if verify_tls else False,
+        )
+
+    def __repr__(self) -> str:
+        return f"WebhooksSession(host={self.host!r}, token=<hidden>)"
+
+    async def __aenter__(self) -> WebhooksSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection pool (a caller's own ``client_session`` is left open)."""
+        await self._transport.close()
+
+    @property
+    def pacer(self) -> Pacer:
+        """The session's shared rate-limit budget (read it to see what the server reported)."""
+        return self._transport.pacer
+
+    # --- webhooks -------------------------------------------------------------------------
+
+    async def webhooks_create(
+        self, project_name: str, data: WebhookCreate | Mapping[str, Any]
+    ) -> WebhookDetail:
+        """Create a webhook.
+
+        Safe to retry: names are unique, so a retry that meets 409 fetches the stored
+        webhook and returns it when it matches ``data`` (else ConflictError).
+        """
+        spec = _as_model(data, WebhookCreate)
+        path = f"/projects/{_segment('project_name', project_name)}/webhooks"
+        try:
+            answer = await self._transport.request("POST", path, body=_convert.to_json(spec))
+        except ConflictError as conflict:
+            if conflict.attempts <= 1:
+                raise
+            existing = await self.webhooks_get(project_name, spec.name)
+            if differences(spec, existing):
+                raise
+            return existing
+        return self._decode(answer, WebhookDetail, "POST", path)
+
+    async def webhooks_get(self, project_name: str, webhook_name: str) -> WebhookDetail:
+        """Get one webhook by name."""
+        path = self._webhook_path(project_name, webhook_name)
+        answer = await self._transport.request("GET", path)
+        return self._decode(answer, WebhookDetail, "GET", path)
+
+    async def webhooks_list(
+        self,
+        project_name: str,
+        labels: Mapping[str, str] | str | None = None,
+        object_type: ObjectType | str | None = None,
+        event: EventType | str | None = None,
+    ) -> list[WebhookDetail]:
+        """List a project's webhooks; every given filter must match (all labels included)."""
+        path = f"/projects/{_segment('project_name', project_name)}/webhooks"
+        params: dict[str, str] = {}
+        if labels:
+            params["labels"] = labels_query(labels)
+        if object_type is not None:
+            params["object_type"] = _enum_value(ObjectType, "object_type", object_type)
+        if event is not None:
+            params["event"] = _enum_value(EventType, "event", event)
+        answer = await self._transport.request("GET", path, params=params or None)
+        try:
+            return _convert.structure_list(_convert.decode_json(answer.body), WebhookDetail)
+        except _convert.DecodeError as error:
+            raise _decode_error(error, answer, "GET", path) from None
+
+    async def webhooks_update(
+        self, project_name: str, webhook_name: str, data: WebhookUpdate | Mapping[str, Any]
+    ) -> WebhookDetail:
+        """Change the fields set in ``data``; a protected header with value None keeps its value."""
+        update = _as_model(data, WebhookUpdate)
+        path = self._webhook_path(project_name, webhook_name)
+        answer = await self._transport.request("PATCH", path, body=_convert.to_json(update))
+        return self._decode(answer, WebhookDetail, "PATCH", path)
+
+    async def webhooks_delete(self, project_name: str, webhook_name: str) -> None:
+        """Delete a webhook. A retried delete that meets 404 has done its job."""
+        path = self._webhook_path(project_name, webhook_name)
+        try:
+            await self._transport.request("DELETE", path)
+        except NotFoundError as missing:
+            if missing.attempts <= 1:
+                raise
+
+    # --- webhook tests --------------------------------------------------------------------
+
+    async def webhook_tests_create(
+        self, project_name: str, data: WebhookTestCreate | Mapping[str, Any]
+    ) -> WebhookTestDetail:
+        """Start a webhook test: the server sends one delivery to ``data.url``.
+
+        Retried only where the server cannot have acted (no connection, or 429):
+        a repeat would send a second delivery.
+        """
+        spec = _as_model(data, WebhookTestCreate)
+        path = f"/projects/{_segment('project_name', project_name)}/webhooks-tests"
+        answer = await self._transport.request(
+            "POST", path, body=_convert.to_json(spec), retry_on=RetryOn.UNSENT
+        )
+        return self._decode(answer, WebhookTestDetail, "POST", path)
+
+    async def webhook_tests_get(self, project_name: str, test_id: str) -> WebhookTestDetail:
+        """Get a webhook test: ``pending``, ``completed`` or ``failed`` (with its error)."""
+        path = (
+            f"/projects/{_segment('project_name', project_name)}"
+            f"/webhooks-tests/{_segment('test_id', test_id)}"
+        )
+        answer = await self._transport.request("GET", path)
+        return self._decode(answer, WebhookTestDetail, "GET", path)
+
+    # --- waiting for tests ----------------------------------------------------------------
+
+    async def await_test(
+        self,
+        project_name: str,
+        test_id: str,
+        *,
+        timeout: float = 60.0,
+        initial_delay: float = 0.1,
+        max_delay: float = 5.0,
+        factor: float = 1.6,
+        jitter: bool = True,
+        raise_on_failure: bool = False,
+    ) -> WebhookTestDetail:
+        """Poll a webhook test with backoff until it is ``completed`` or ``failed``.
+
+        Raises TestTimeoutError past ``timeout`` seconds (carrying the last status seen)
+        and, with ``raise_on_failure``, TestFailedError carrying the server's message.
+        """
+        schedule = PollSchedule(initial_delay, max_delay, factor, jitter)
+        return await _polling.await_test(
+            self,
+            project_name,
+            test_id,
+            timeout=timeout,
+            schedule=schedule,
+            raise_on_failure=raise_on_failure,
+        )
+
+    def watch_test(
+        self,
+        project_name: str,
+        test_id: str,
+        *,
+        timeout: float = 60.0,
+        initial_delay: float = 0.1,
+        max_delay: float = 5.0,
+        factor: float = 1.6,
+        jitter: bool = True,
+        raise_on_failure: bool = False,
+    ) -> AsyncIterator[WebhookTestDetail]:
+        """Iterate over a test's status changes (not every poll), ending after the final one."""
+        schedule = PollSchedule(initial_delay, max_delay, factor, jitter)
+        return _polling.watch_test(
+            self,
+            project_name,
+            test_id,
+            timeout=timeout,
+            schedule=schedule,
+            raise_on_failure=raise_on_failure,
+        )
+
+    def await_tests(
+        self,
+        project_name: str,
+        test_ids: Iterable[str],
+        *,
+        timeout: float = 60.0,
+        initial_delay: float = 0.1,
+        max_delay: float = 5.0,
+        factor: float = 1.6,
+        jitter: bool = True,
+        raise_on_failure: bool = False,
+    ) -> AsyncIterator[Outcome[str, WebhookTestDetail]]:
+        """Await many tests at once; yield an Outcome per test as each finishes.
+
+        Polls share this session's rate-limit budget, so hundreds of waits pace
+        themselves instead of collecting 429s.
+        """
+        schedule = PollSchedule(initial_delay, max_delay, factor, jitter)
+        return _polling.await_tests(
+            self,
+            project_name,
+            test_ids,
+            timeout=timeout,
+            schedule=schedule,
+            raise_on_failure=raise_on_failure,
+        )
+
+    async def check_webhook(
+        self,
+        project_name: str,
+        webhook: str | WebhookCreate | WebhookTestCreate | Mapping[str, Any],
+        *,
+        protected_values: Mapping[str, str] | None = None,
+        url: str | None = None,
+        timeout: float = 60.0,
+        raise_on_failure: bool = False,
+    ) -> WebhookTestDetail:
+        """Run a whole check: create a test for a webhook and await its result.
+
+        ``webhook`` is a stored webhook's name (its settings are read; the API hides
+        protected header values, so give them in ``protected_values`` by header key),
+        a create spec, or a test spec. ``url`` sends the test somewhere else.
+        """
+        if isinstance(webhook, str):
+            stored = await self.webhooks_get(project_name, webhook)
+            spec = webhook_test_spec(stored, protected_values or {}, url=url)
+        elif isinstance(webhook, WebhookTestCreate):
+            spec = webhook if url is None else attrs.evolve(webhook, url=url)
+        else:
+            create = _as_model(webhook, WebhookCreate)
+            spec = webhook_test_spec(create, protected_values or {}, url=url)
+        test = await self.webhook_tests_create(project_name, spec)
+        return await self.await_test(
+            project_name, test.id, timeout=timeout, raise_on_failure=raise_on_failure
+        )
+
+    # --- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def _webhook_path(project_name: str, webhook_name: str) -> str:
+        return (
+            f"/projects/{_segment('project_name', project_name)}"
+            f"/webhooks/{_segment('webhook_name', webhook_name)}"
+        )
+
+    @staticmethod
+    def _decode(answer: Response, kind: type[_T], method: str, path: str) -> _T:
+        try:
+            return _convert.structure(_convert.decode_json(answer.body), kind)
+        except _convert.DecodeError as error:
+            raise _decode_error(error, answer, method, path) from None
+
+
+def webhook_test_spec(
+    webhook: WebhookCreate | WebhookDetail,
+    protected_values: Mapping[str, str],
+    *,
+    url: str | None = None,
+) -> WebhookTestCreate:
+    """The test request that tries ``webhook``'s settings once.
+
+    Protected header values come from ``protected_values`` (by key) where the
+    webhook does not carry them; a missing one is a ValidationError naming it.
+    """
+    headers = []
+    for index, header in enumerate(webhook.headers):
+        value = header.value
+        if header.key in protected_values:
+            value = protected_values[header.key]
+        if value is None:
+            raise ValidationError(
+                f"headers[{index}].value",
+                f"protected header {header.key!r} needs its value in protected_values",
+                None,
+            )
+        headers.append(attrs.evolve(header, value=value))
+    return WebhookTestCreate(
+        url=url or webhook.url,
+        object_type=webhook.object_type,
+        object_name=webhook.object_name,
+        event=webhook.event,
+        headers=tuple(headers),
+        version=webhook.version,
+        timeout=webhook.timeout,
+        retry=webhook.retry,
+        include_result=webhook.include_result,
+    )
+
+
+def _enum_value(kind: type[ObjectType] | type[EventType], field: str, value: object) -> str:
+    try:
+        return str(kind(value).value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in kind)
+        raise ValidationError(field, f"must be one of {choices}", value) from None
+
+
+def _decode_error(
+    error: _convert.DecodeError, answer: Response, method: str, path: str
+) -> ResponseDecodeError:
+    return ResponseDecodeError(
+        answer.status,
+        f"unexpected answer body: {error}",
+        body=answer.body[:2000].decode("utf-8", "replace"),
+        method=method,
+        path=path,
+        attempts=answer.attempts,
+    )
