@@ -1,0 +1,173 @@
+"""Waiting for webhook tests: how often to poll, and the waits built on it.
+
+Polling is not retrying: a pending test is not a failure, and its schedule is
+chosen to notice the end soon after it happens while asking few times. Polls
+go through the session, so they share its rate-limit budget and its transport
+retries (a transient error while polling does not end the wait).
+
+Why a factor of 1.6 by default: with poll times growing geometrically by ``r``,
+a test that ends at a random moment is noticed after a median of about
+``(r - 1) / (r + 1)`` of its pending time, in about ``log_r(pending / initial)``
+polls. ``r = 2`` needs the fewest polls but notices a third of the pending time
+late; ``r = 1.6`` notices within about a quarter and still needs at most
+``log2(pending / initial) + 3`` polls up to a pending time of several minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ._outcome import Outcome
+from .errors import TestFailedError, TestTimeoutError, UbiOpsError, ValidationError
+from .models import TestStatus, WebhookTestDetail
+
+if TYPE_CHECKING:
+    from .session import WebhooksSession
+
+__all__ = ["PollSchedule", "await_test", "await_tests", "watch_test"]
+
+
+@attrs.frozen
+class PollSchedule:
+    """Delays between polls: ``initial_delay``, growing by ``factor`` up to ``max_delay``.
+
+    With ``jitter`` each delay is spread by +-10 %, so many waits started together
+    do not poll in lock step.
+    """
+
+    initial_delay: float = 0.1
+    max_delay: float = 5.0
+    factor: float = 1.6
+    jitter: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if not self.initial_delay > 0:
+            raise ValidationError("initial_delay", "must be positive", self.initial_delay)
+        if not self.max_delay >= self.initial_delay:
+            raise ValidationError("max_delay", "must be at least initial_delay", self.max_delay)
+        if not self.factor >= 1:
+            raise ValidationError("factor", "must be at least 1", self.factor)
+
+    def delays(self, rng: random.Random | None = None) -> Iterator[float]:
+        """The delays, one per poll, forever."""
+        draw = rng or random
+        delay = self.initial_delay
+        while True:
+            yield delay * draw.uniform(0.9, 1.1) if self.jitter else delay
+            delay = min(self.max_delay, delay * self.factor)
+
+
+async def watch_test(
+    session: WebhooksSession,
+    project_name: str,
+    test_id: str,
+    *,
+    timeout: float = 60.0,
+    schedule: PollSchedule | None = None,
+    raise_on_failure: bool = False,
+) -> AsyncIterator[WebhookTestDetail]:
+    """Yield each status change of a webhook test, ending after the final one.
+
+    Raises TestTimeoutError (with the last status seen) past ``timeout`` seconds,
+    and TestFailedError on ``failed`` when ``raise_on_failure`` is set.
+    """
+    if not timeout > 0:
+        raise ValidationError("timeout", "must be a positive number of seconds", timeout)
+    delays = (schedule or PollSchedule()).delays()
+    deadline = time.monotonic() + timeout
+    last: WebhookTestDetail | None = None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _timed_out(test_id, last, timeout)
+        await asyncio.sleep(min(next(delays), left))
+        left = deadline - time.monotonic()
+        try:
+            detail = await asyncio.wait_for(
+                session.webhook_tests_get(project_name, test_id), max(left, 0.001)
+            )
+        except asyncio.TimeoutError:
+            raise _timed_out(test_id, last, timeout) from None
+        if last is None or detail.status is not last.status:
+            last = detail
+            if detail.status is TestStatus.FAILED and raise_on_failure:
+                raise TestFailedError(test_id, detail.error_message, detail)
+            yield detail
+        if detail.status.is_final:
+            return
+
+
+def _timed_out(test_id: str, last: WebhookTestDetail | None, timeout: float) -> TestTimeoutError:
+    return TestTimeoutError(test_id, last.status.value if last else None, timeout)
+
+
+async def await_test(
+    session: WebhooksSession,
+    project_name: str,
+    test_id: str,
+    *,
+    timeout: float = 60.0,
+    schedule: PollSchedule | None = None,
+    raise_on_failure: bool = False,
+) -> WebhookTestDetail:
+    """Poll a webhook test with backoff until it is ``completed`` or ``failed``; return it."""
+    final: WebhookTestDetail | None = None
+    async for final in watch_test(  # noqa: B007 - the last one yielded is the answer
+        session,
+        project_name,
+        test_id,
+        timeout=timeout,
+        schedule=schedule,
+        raise_on_failure=raise_on_failure,
+    ):
+        pass
+    if final is None:  # watch_test always yields a final status or raises
+        raise AssertionError("watch_test ended without a status")
+    return final
+
+
+async def await_tests(
+    session: WebhooksSession,
+    project_name: str,
+    test_ids: Iterable[str],
+    *,
+    timeout: float = 60.0,
+    schedule: PollSchedule | None = None,
+    raise_on_failure: bool = False,
+) -> AsyncIterator[Outcome[str, WebhookTestDetail]]:
+    """Await many tests at once, yielding an Outcome per test as each one finishes.
+
+    All polls share the session's rate-limit budget, so awaiting hundreds of tests
+    paces itself instead of collecting 429s. A test that times out or fails (with
+    ``raise_on_failure``) yields an Outcome carrying that error; none is dropped.
+    Leaving the loop early cancels the remaining waits.
+    """
+
+    async def one(test_id: str) -> Outcome[str, WebhookTestDetail]:
+        try:
+            detail = await await_test(
+                session,
+                project_name,
+                test_id,
+                timeout=timeout,
+                schedule=schedule,
+                raise_on_failure=raise_on_failure,
+            )
+        except UbiOpsError as error:
+            return Outcome(test_id, error=error)
+        return Outcome(test_id, value=detail)
+
+    tasks = [asyncio.ensure_future(one(test_id)) for test_id in test_ids]
+    try:
+        for finished in asyncio.as_completed(tasks):
+            yield await finished
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
