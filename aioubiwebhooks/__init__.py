@@ -3,6 +3,7 @@
 from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._retry import RetryPolicy, is_testing, set_testing
+from .bulk import BulkProgress
 from .errors import (
     ApiConnectionError,
     ApiError,
@@ -10,6 +11,7 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    NotAttemptedError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -44,9 +46,11 @@ __all__ = [
     "ApiTimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BulkProgress",
     "ConflictError",
     "EventType",
     "InsecureTransportWarning",
+    "NotAttemptedError",
     "NotFoundError",
     "ObjectType",
     "Outcome",

@@ -15,6 +15,7 @@
     │   └── ResponseDecodeError    a 2xx answer whose body could not be read as the model
     ├── ApiConnectionError         no answer: refused, reset or dropped connection
     │   └── ApiTimeoutError        no answer within the timeout
+    ├── NotAttemptedError          an item of a bulk call that was never started (fail-fast)
     ├── TestTimeoutError           a webhook test did not finish before the deadline
     └── TestFailedError            a webhook test finished as ``failed``
 
@@ -33,6 +34,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "NotAttemptedError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -169,6 +171,10 @@ class ApiConnectionError(UbiOpsError):
 
 class ApiTimeoutError(ApiConnectionError):
     """No answer came back within the timeout."""
+
+
+class NotAttemptedError(UbiOpsError):
+    """A bulk item that was never started, because the call stopped early (fail-fast)."""
 
 
 class TestTimeoutError(UbiOpsError):

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 import attrs
 
-from . import _convert, _polling
+from . import _convert, _polling, bulk
 from ._compare import differences
 from ._outcome import Outcome
 from ._polling import PollSchedule
@@ -403,6 +403,93 @@ class WebhooksSession:
         test = await self.webhook_tests_create(project_name, spec)
         return await self.await_test(
             project_name, test.id, timeout=timeout, raise_on_failure=raise_on_failure
+        )
+
+    # --- many at once ---------------------------------------------------------------------
+
+    async def bulk_create(
+        self,
+        project_name: str,
+        items: Iterable[WebhookCreate | Mapping[str, Any]],
+        *,
+        concurrency: int = bulk.DEFAULT_CONCURRENCY,
+        on_conflict: bulk.OnConflict = "error",
+        fail_fast: bool = False,
+        progress: bulk.ProgressHook | None = None,
+    ) -> list[Outcome[WebhookCreate, WebhookDetail]]:
+        """Create many webhooks, paced to the rate limit; one Outcome per item, in order.
+
+        ``on_conflict``: ``"error"``, ``"skip"`` or ``"update"`` for names that exist.
+        """
+        return await bulk.bulk_create(
+            self,
+            project_name,
+            items,
+            concurrency=concurrency,
+            on_conflict=on_conflict,
+            fail_fast=fail_fast,
+            progress=progress,
+        )
+
+    async def bulk_update(
+        self,
+        project_name: str,
+        updates: Mapping[str, WebhookUpdate | Mapping[str, Any]],
+        *,
+        concurrency: int = bulk.DEFAULT_CONCURRENCY,
+        fail_fast: bool = False,
+        progress: bulk.ProgressHook | None = None,
+    ) -> list[Outcome[str, WebhookDetail]]:
+        """Update many webhooks (webhook name -> update); one Outcome per name."""
+        return await bulk.bulk_update(
+            self,
+            project_name,
+            updates,
+            concurrency=concurrency,
+            fail_fast=fail_fast,
+            progress=progress,
+        )
+
+    async def bulk_delete(
+        self,
+        project_name: str,
+        names: Iterable[str],
+        *,
+        concurrency: int = bulk.DEFAULT_CONCURRENCY,
+        fail_fast: bool = False,
+        progress: bulk.ProgressHook | None = None,
+    ) -> list[Outcome[str, None]]:
+        """Delete many webhooks; one already gone counts as done, so re-running is safe."""
+        return await bulk.bulk_delete(
+            self,
+            project_name,
+            names,
+            concurrency=concurrency,
+            fail_fast=fail_fast,
+            progress=progress,
+        )
+
+    async def bulk_test(
+        self,
+        project_name: str,
+        specs: Iterable[WebhookTestCreate | Mapping[str, Any]],
+        *,
+        wait: bool = True,
+        timeout: float = 60.0,
+        concurrency: int = bulk.DEFAULT_CONCURRENCY,
+        fail_fast: bool = False,
+        progress: bulk.ProgressHook | None = None,
+    ) -> list[Outcome[WebhookTestCreate, WebhookTestDetail]]:
+        """Create a test per spec and, with ``wait``, await them all; one Outcome per spec."""
+        return await bulk.bulk_test(
+            self,
+            project_name,
+            specs,
+            wait=wait,
+            timeout=timeout,
+            concurrency=concurrency,
+            fail_fast=fail_fast,
+            progress=progress,
         )
 
     # --- helpers --------------------------------------------------------------------------

@@ -1,0 +1,303 @@
+"""Many calls at once: bounded concurrency, one Outcome per item, nothing lost.
+
+The runner keeps up to ``concurrency`` calls in flight. It does not pace by
+itself: every call goes through the session, whose shared budget holds requests
+back when the server's rate limit is spent, so a large job finishes in about the
+minimum time the limit allows instead of collecting 429s.
+
+Input is checked before anything is sent: an invalid item, or two items with the
+same name, raise ValidationError naming the item, and no request is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import anyio
+import attrs
+
+from ._compare import IMMUTABLE_FIELDS, differences
+from ._outcome import Outcome
+from ._transport import count_attempts
+from .errors import ConflictError, NotAttemptedError, NotFoundError, UbiOpsError, ValidationError
+from .models import (
+    WebhookCreate,
+    WebhookDetail,
+    WebhookTestCreate,
+    WebhookTestDetail,
+    WebhookUpdate,
+)
+
+if TYPE_CHECKING:
+    from .session import WebhooksSession
+
+__all__ = [
+    "BulkProgress",
+    "OnConflict",
+    "ProgressHook",
+    "SkipItem",
+    "bulk_create",
+    "bulk_delete",
+    "bulk_test",
+    "bulk_update",
+    "run_bulk",
+]
+
+_I = TypeVar("_I")
+_V = TypeVar("_V")
+_M = TypeVar("_M", WebhookCreate, WebhookUpdate, WebhookTestCreate)
+
+OnConflict = Literal["error", "skip", "update"]
+DEFAULT_CONCURRENCY = 32
+
+
+class SkipItem(Exception):
+    """Raised by a bulk call to say "left alone on purpose", with the value to report."""
+
+    def __init__(self, value: Any = None):
+        super().__init__("skipped")
+        self.value = value
+
+
+@attrs.frozen
+class BulkProgress:
+    """Where a bulk call stands: items finished, of which failed, out of total."""
+
+    done: int
+    total: int
+    failed: int
+
+
+ProgressHook = Callable[[BulkProgress], None]
+
+
+async def run_bulk(
+    items: Sequence[_I],
+    call: Callable[[_I], Awaitable[_V]],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    fail_fast: bool = False,
+    progress: ProgressHook | None = None,
+) -> list[Outcome[_I, _V]]:
+    """Run ``call`` on every item with up to ``concurrency`` in flight; outcomes in input order.
+
+    A failing item (any UbiOpsError) becomes its Outcome and never stops the others,
+    unless ``fail_fast``: then no new item starts after the first failure, calls in
+    flight finish, and items never started get NotAttemptedError. Cancelling the
+    bulk call cancels the calls in flight. ``progress`` hears about every finished item.
+    """
+    if not isinstance(concurrency, int) or concurrency < 1:
+        raise ValidationError("concurrency", "must be a whole number of at least 1", concurrency)
+    total = len(items)
+    outcomes: list[Outcome[_I, _V] | None] = [None] * total
+    counts = {"done": 0, "failed": 0}
+    stop = False
+    next_index = iter(range(total))
+
+    async def run_one(index: int) -> Outcome[_I, _V]:
+        counter = count_attempts()
+        item = items[index]
+        try:
+            value = await call(item)
+        except UbiOpsError as error:
+            return Outcome(item, error=error, attempts=counter[0])
+        except SkipItem as skip:
+            return Outcome(item, value=skip.value, attempts=counter[0], skipped=True)
+        return Outcome(item, value=value, attempts=counter[0])
+
+    async def worker() -> None:
+        nonlocal stop
+        for index in next_index:
+            if stop:
+                break
+            outcome = await run_one(index)
+            outcomes[index] = outcome
+            counts["done"] += 1
+            if not outcome.ok:
+                counts["failed"] += 1
+                stop = stop or fail_fast
+            if progress is not None:
+                progress(BulkProgress(counts["done"], total, counts["failed"]))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(min(concurrency, total)):
+            group.start_soon(worker)
+
+    not_run = NotAttemptedError("not started: the bulk call stopped after an earlier failure")
+    return [
+        outcome if outcome is not None else Outcome(items[index], error=not_run, attempts=0)
+        for index, outcome in enumerate(outcomes)
+    ]
+
+
+def _checked(items: Iterable[object], kind: type[_M], field: str = "items") -> list[_M]:
+    """Every item as a model, or ValidationError naming the item, before any request."""
+    models = []
+    for index, item in enumerate(items):
+        try:
+            models.append(item if isinstance(item, kind) else kind.from_dict(item))
+        except ValidationError as error:
+            raise error.nested(f"{field}[{index}]") from None
+    return models
+
+
+def _unique_names(names: Iterable[str], field: str) -> None:
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in seen:
+            raise ValidationError(
+                f"{field}[{index}].name", f"repeats the name of {field}[{seen[name]}]", name
+            )
+        seen[name] = index
+
+
+async def bulk_create(
+    session: WebhooksSession,
+    project_name: str,
+    items: Iterable[WebhookCreate | Mapping[str, Any]],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_conflict: OnConflict = "error",
+    fail_fast: bool = False,
+    progress: ProgressHook | None = None,
+) -> list[Outcome[WebhookCreate, WebhookDetail]]:
+    """Create many webhooks. ``on_conflict`` decides what an existing name means:
+
+    ``"error"`` (a ConflictError outcome), ``"skip"`` (a skipped outcome with the stored
+    webhook) or ``"update"`` (bring the stored webhook in line with the spec; a webhook
+    whose object_type, object_name or version differ cannot be updated and fails).
+    """
+    if on_conflict not in ("error", "skip", "update"):
+        raise ValidationError("on_conflict", "must be 'error', 'skip' or 'update'", on_conflict)
+    specs = _checked(items, WebhookCreate)
+    _unique_names((spec.name for spec in specs), "items")
+
+    async def create(spec: WebhookCreate) -> WebhookDetail:
+        try:
+            return await session.webhooks_create(project_name, spec)
+        except ConflictError:
+            if on_conflict == "error":
+                raise
+        stored = await session.webhooks_get(project_name, spec.name)
+        changed = differences(spec, stored)
+        if on_conflict == "skip" or not changed:
+            raise SkipItem(stored)
+        return await session.webhooks_update(project_name, spec.name, update_for(spec, stored))
+
+    return await run_bulk(
+        specs, create, concurrency=concurrency, fail_fast=fail_fast, progress=progress
+    )
+
+
+def update_for(spec: WebhookCreate, stored: WebhookDetail) -> WebhookUpdate:
+    """The update that makes ``stored`` match ``spec``; ValidationError if it cannot.
+
+    Headers are sent whole when any differ; a protected header keeps its stored value
+    unless ``spec`` carries one.
+    """
+    changed = differences(spec, stored)
+    frozen = [field for field in IMMUTABLE_FIELDS if field in changed]
+    if frozen:
+        raise ValidationError(
+            frozen[0],
+            "cannot be changed by an update; delete and create the webhook instead",
+            getattr(spec, frozen[0]),
+        )
+    fields: dict[str, Any] = {}
+    for field in changed:
+        fields[field] = getattr(spec, field)
+    return WebhookUpdate(**fields)
+
+
+async def bulk_update(
+    session: WebhooksSession,
+    project_name: str,
+    updates: Mapping[str, WebhookUpdate | Mapping[str, Any]],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    fail_fast: bool = False,
+    progress: ProgressHook | None = None,
+) -> list[Outcome[str, WebhookDetail]]:
+    """Apply an update per webhook name; outcomes are keyed by name, in the mapping's order."""
+    names = list(updates)
+    models = _checked((updates[name] for name in names), WebhookUpdate, "updates")
+    by_name = dict(zip(names, models, strict=True))
+
+    async def update(name: str) -> WebhookDetail:
+        return await session.webhooks_update(project_name, name, by_name[name])
+
+    return await run_bulk(
+        names, update, concurrency=concurrency, fail_fast=fail_fast, progress=progress
+    )
+
+
+async def bulk_delete(
+    session: WebhooksSession,
+    project_name: str,
+    names: Iterable[str],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    fail_fast: bool = False,
+    progress: ProgressHook | None = None,
+) -> list[Outcome[str, None]]:
+    """Delete webhooks by name. A webhook already gone counts as done (skipped), so a
+    delete job can simply be run again after an interruption."""
+    targets = list(names)
+    for index, name in enumerate(targets):
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"names[{index}]", "must be a non-empty string", name)
+
+    async def delete(name: str) -> None:
+        try:
+            await session.webhooks_delete(project_name, name)
+        except NotFoundError:
+            raise SkipItem() from None
+
+    return await run_bulk(
+        targets, delete, concurrency=concurrency, fail_fast=fail_fast, progress=progress
+    )
+
+
+async def bulk_test(
+    session: WebhooksSession,
+    project_name: str,
+    specs: Iterable[WebhookTestCreate | Mapping[str, Any]],
+    *,
+    wait: bool = True,
+    timeout: float = 60.0,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    fail_fast: bool = False,
+    progress: ProgressHook | None = None,
+) -> list[Outcome[WebhookTestCreate, WebhookTestDetail]]:
+    """Create a webhook test per spec and, with ``wait``, await them all.
+
+    Each outcome holds the test's final detail (or its pending detail without
+    ``wait``); a test that fails or times out is an outcome with its error.
+    """
+    tests = _checked(specs, WebhookTestCreate, "specs")
+    created = await run_bulk(
+        tests,
+        lambda spec: session.webhook_tests_create(project_name, spec),
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        progress=None if wait else progress,
+    )
+    if not wait:
+        return created
+    # Waiting holds no request slot: every pending test is awaited at once, and the
+    # polls share the session's budget.
+    pending = {o.value.id: i for i, o in enumerate(created) if o.value is not None}
+    finished: list[Outcome[WebhookTestCreate, WebhookTestDetail]] = list(created)
+    done = len(created) - len(pending)
+    failed = sum(1 for o in created if not o.ok)
+    async for result in session.await_tests(project_name, list(pending), timeout=timeout):
+        index = pending[result.item]
+        finished[index] = attrs.evolve(
+            created[index], value=result.value or created[index].value, error=result.error
+        )
+        done += 1
+        failed += 0 if result.ok else 1
+        if progress is not None:
+            progress(BulkProgress(done, len(created), failed))
+    return finished
