@@ -1,0 +1,50 @@
+"""A faithful local emulator of the UbiOps webhooks API.
+
+For demos, tests and benchmarks: the seven webhook endpoints under ``/v2.1`` and
+``/v2``, the real wire format and field rules, webhook tests that really POST
+their payload, an optional fixed-window rate limit, and fault injection::
+
+    async with Emulator(token="T", rate_limit=(300, 60)) as emu:
+        session = WebhooksSession(token=emu.token, host=emu.url)
+        emu.faults.fail_next(2, status=503)
+
+``python -m aioubiwebhooks.emulator --port 8765`` serves one from the command line.
+"""
+
+from __future__ import annotations
+
+from ._app import DEFAULT_MAX_BODY_SIZE, create_app
+from ._auth import DEFAULT_TOKEN
+from ._delivery import DelaySource, DeliveryRecord
+from ._faults import OPERATIONS, FaultInjector
+from ._ratelimit import FixedWindow, RateDecision, parse_rate_limit
+from ._seed import DEFAULT_SEED, ProjectSeed, Seed, SeedError, load_seed, parse_seed
+from ._server import API_VERSION, Emulator
+from ._state import EmulatorState, SeedSource
+from ._stats import Stats
+from ._thread import EmulatorThread
+
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_SEED",
+    "DEFAULT_TOKEN",
+    "OPERATIONS",
+    "DelaySource",
+    "DeliveryRecord",
+    "Emulator",
+    "EmulatorState",
+    "EmulatorThread",
+    "FaultInjector",
+    "FixedWindow",
+    "ProjectSeed",
+    "RateDecision",
+    "Seed",
+    "SeedError",
+    "SeedSource",
+    "Stats",
+    "create_app",
+    "load_seed",
+    "parse_rate_limit",
+    "parse_seed",
+]

@@ -1,0 +1,152 @@
+"""The HTTP layer's shared pieces: the app key, JSON answers and the two middlewares.
+
+``guard`` (outermost) makes sure every answer is JSON and nothing escapes as an
+aiohttp default page: HTTP exceptions become ``{"error": ...}`` with their status,
+and any unexpected exception becomes a JSON 500 that is logged and counted.
+``api_gate`` runs only for the seven API operations: it counts them, applies
+injected faults, the rate limit and the token check, and puts the
+``x-ratelimit-*`` headers on every answer while a limit is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from aiohttp import web
+
+from ._auth import check_token
+from ._faults import Drop, Fail
+from ._problems import Problem
+from ._state import EmulatorState
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "API_PREFIXES",
+    "STATE_KEY",
+    "api_gate",
+    "guard",
+    "json_error",
+    "json_ok",
+    "operation_of",
+]
+
+_log = logging.getLogger("aioubiwebhooks.emulator")
+
+STATE_KEY: Final = web.AppKey("aioubiwebhooks_emulator_state", EmulatorState)
+API_PREFIXES: Final = {"v2_1": "/v2.1", "v2": "/v2"}
+"""Route-name namespace -> URL prefix: the API is served under both versions."""
+ADMIN_PREFIX: Final = "/_emulator"
+_DROPPED: Final = "aioubiwebhooks_emulator_dropped"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+def json_ok(data: Any, *, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def json_error(
+    status: int, message: str, *, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers, dumps=_dumps)
+
+
+def operation_of(request: web.Request) -> tuple[str, str] | None:
+    """``("api", "webhooks_get")`` or ``("admin", "stats")`` for a matched route, else None."""
+    name = request.match_info.route.name
+    if not name:
+        return None
+    namespace, _, operation = name.partition(":")
+    return ("api" if namespace in API_PREFIXES else namespace), operation
+
+
+def _from_http_exception(request: web.Request, error: web.HTTPException) -> web.Response:
+    if error.status == 404:
+        message = f"Not found: {request.path}"
+    elif error.status == 405:
+        message = f"Method {request.method} is not allowed on {request.path}"
+    else:
+        message = error.text or error.reason
+        message = message.removeprefix(f"{error.status}: ")
+    headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+    return json_error(error.status, message, headers=headers)
+
+
+def _problem(error: Problem) -> web.Response:
+    headers = {"WWW-Authenticate": "Token"} if error.status == 401 else None
+    return json_error(error.status, error.message, headers=headers)
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    operation = operation_of(request)
+    counted = operation is None or operation[0] == "api"
+    if counted:
+        state.stats.requests[operation[1] if operation else "unmatched"] += 1
+        state.stats.methods[request.method] += 1
+    try:
+        response = await handler(request)
+    except Problem as error:
+        response = _problem(error)
+    except web.HTTPException as error:
+        response = _from_http_exception(request, error)
+    except (asyncio.CancelledError, ConnectionError):
+        raise
+    except Exception:
+        state.stats.server_errors += 1
+        _log.exception("emulator: unexpected error on %s %s", request.method, request.path)
+        response = json_error(500, "Internal server error")
+    if counted and not request.get(_DROPPED):
+        state.stats.statuses[response.status] += 1
+    return response
+
+
+@web.middleware
+async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    operation = operation_of(request)
+    if operation is None or operation[0] != "api":
+        return await handler(request)
+    state = request.app[STATE_KEY]
+    decision = state.faults.decide(request.method, operation[1])
+    if decision.delay:
+        await asyncio.sleep(decision.delay)
+    if isinstance(decision.action, Drop):
+        return _drop(request)
+    if isinstance(decision.action, Fail):
+        return json_error(decision.action.status, decision.action.message)
+    rate = state.limiter.hit() if state.limiter is not None else None
+    if rate is not None and not rate.allowed:
+        state.stats.rate_limited += 1
+        return json_error(
+            429,
+            f"Rate limit exceeded: {rate.limit} requests per window; retry in {rate.reset} s",
+            headers=rate.headers(),
+        )
+    try:
+        check_token(request.headers.get("Authorization"), state.token)
+        response = await handler(request)
+    except Problem as error:
+        response = _problem(error)
+    except web.HTTPException as error:
+        response = _from_http_exception(request, error)
+    if rate is not None:
+        response.headers.update(rate.headers())
+    return response
+
+
+def _drop(request: web.Request) -> web.StreamResponse:
+    """Abort the connection; the response returned is never sent (aiohttp sees it closed)."""
+    request[_DROPPED] = True
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    return web.Response(status=500)

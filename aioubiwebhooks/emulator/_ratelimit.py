@@ -1,0 +1,89 @@
+"""A fixed-window rate limiter, as the UbiOps API applies per endpoint group.
+
+The window starts at the first request after the previous window has ended (not at
+aligned clock boundaries) and lasts ``window`` seconds; within it at most ``limit``
+requests are let through. Refused requests (answered 429) do not use up budget.
+``x-ratelimit-reset`` is a whole number of seconds, rounded up and at least 1 while
+the window lasts: the official client sleeps ``int(reset) + 1`` and cannot parse
+``1.99``, and rounding up never tells a client to come back too early.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import attrs
+
+__all__ = ["FixedWindow", "RateDecision", "parse_rate_limit"]
+
+
+@attrs.frozen
+class RateDecision:
+    """Whether one request may pass, and the headers that say where the window stands."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "x-ratelimit-limit": str(self.limit),
+            "x-ratelimit-remaining": str(self.remaining),
+            "x-ratelimit-reset": str(self.reset),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.reset)
+        return headers
+
+
+class FixedWindow:
+    """``limit`` requests per ``window`` seconds; :meth:`hit` decides and counts one request."""
+
+    def __init__(
+        self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"rate limit must be a whole number >= 1, got {limit!r}")
+        if not window > 0:
+            raise ValueError(f"rate limit window must be > 0 seconds, got {window!r}")
+        self.limit = limit
+        self.window = float(window)
+        self._clock = clock
+        self._ends_at: float | None = None
+        self._used = 0
+
+    def hit(self) -> RateDecision:
+        now = self._clock()
+        if self._ends_at is None or now >= self._ends_at:
+            self._ends_at = now + self.window
+            self._used = 0
+        reset = max(1, math.ceil(self._ends_at - now))
+        if self._used >= self.limit:
+            return RateDecision(allowed=False, limit=self.limit, remaining=0, reset=reset)
+        self._used += 1
+        return RateDecision(
+            allowed=True, limit=self.limit, remaining=self.limit - self._used, reset=reset
+        )
+
+    def reset(self) -> None:
+        """Start afresh: the next request opens a new window."""
+        self._ends_at = None
+        self._used = 0
+
+
+def parse_rate_limit(text: str) -> tuple[int, float]:
+    """``"300/60"`` -> ``(300, 60.0)``: requests per window of seconds."""
+    limit_text, sep, window_text = text.partition("/")
+    try:
+        limit = int(limit_text)
+        window = float(window_text) if sep else 60.0
+    except ValueError:
+        raise ValueError(
+            f"rate limit must look like LIMIT/SECONDS, e.g. 300/60 (got {text!r})"
+        ) from None
+    if limit < 1 or not (window > 0 and math.isfinite(window)):
+        raise ValueError(f"rate limit needs LIMIT >= 1 and SECONDS > 0 (got {text!r})")
+    return limit, window
