@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
+from aiohttp import web
 
 import aioubiwebhooks
+from aioubiwebhooks.emulator import Emulator
 
 
 @pytest.fixture(autouse=True)
@@ -14,3 +17,68 @@ def _no_backoff_sleeps() -> Iterator[None]:
     aioubiwebhooks.set_testing(True)
     yield
     aioubiwebhooks.set_testing(False)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    """A fresh emulator (project ``demo``, rate limit off) on a free loopback port."""
+    async with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+async def session(emulator: Emulator) -> AsyncIterator[aioubiwebhooks.WebhooksSession]:
+    async with aioubiwebhooks.WebhooksSession(emulator.token, emulator.url) as s:
+        yield s
+
+
+def webhook_spec(name: str, **changes: Any) -> dict[str, Any]:
+    """A valid create spec for the emulator's seeded ``demo`` project."""
+    spec: dict[str, Any] = {
+        "name": name,
+        "url": "http://127.0.0.1:9/unused",
+        "object_type": "deployment",
+        "object_name": "demo-deployment",
+        "event": "deployment_request_completed",
+    }
+    spec.update(changes)
+    return spec
+
+
+class Sink:
+    """A bare HTTP endpoint for deliveries: ``/ok`` answers 200, ``/fail`` answers 500."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.url = ""
+
+    async def _ok(self, request: web.Request) -> web.Response:
+        self.bodies.append(await request.json())
+        return web.json_response({"ok": True})
+
+    async def _fail(self, request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"error": "receiver is broken"}, status=500)
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[Sink]:
+    endpoint = Sink()
+    app = web.Application()
+    app.router.add_post("/ok", endpoint._ok)
+    app.router.add_post("/fail", endpoint._fail)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    endpoint.url = f"http://127.0.0.1:{port}"
+    yield endpoint
+    await runner.cleanup()
+
+
+def delivery_spec(url: str, **changes: Any) -> dict[str, Any]:
+    """A valid webhook test spec for the seeded ``demo`` project."""
+    spec = webhook_spec("unused", url=url, **changes)
+    del spec["name"]
+    return spec

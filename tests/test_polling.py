@@ -1,0 +1,130 @@
+"""await_test, watch_test and await_tests against tests the emulator keeps pending."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+
+import pytest
+from conftest import Sink, delivery_spec
+
+from aioubiwebhooks import (
+    TestFailedError,
+    TestStatus,
+    TestTimeoutError,
+    WebhooksSession,
+)
+from aioubiwebhooks._polling import PollSchedule
+from aioubiwebhooks.emulator import Emulator
+
+
+def polls(emu: Emulator) -> int:
+    return emu.stats.requests["webhook_tests_get"]
+
+
+def test_schedule_grows_to_its_cap() -> None:
+    delays = PollSchedule(initial_delay=0.1, max_delay=1.0, factor=2.0, jitter=False).delays()
+    assert [round(next(delays), 3) for _ in range(6)] == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+    jittered = PollSchedule(jitter=True).delays(random.Random(1))
+    assert 0.09 <= next(jittered) <= 0.11
+
+
+@pytest.mark.parametrize("pending", [0.4, 1.2, 2.5])
+async def test_pending_test_is_noticed_soon_with_logarithmic_polls(
+    emulator: Emulator, session: WebhooksSession, sink: Sink, pending: float
+) -> None:
+    emulator.test_delay = pending
+    test = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/ok"))
+    started = time.monotonic()
+    done = await session.await_test("demo", test.id, jitter=False)
+    waited = time.monotonic() - started
+    assert done.status is TestStatus.COMPLETED
+    assert waited >= pending
+    # One geometric step (factor 1.6) is the most it can be late, plus slack for a busy machine.
+    assert waited - pending <= 0.6 * pending + 0.3
+    assert polls(emulator) <= math.log2(pending / 0.1) + 3
+
+
+async def test_failing_receiver_gives_failed_with_the_message(
+    session: WebhooksSession, sink: Sink
+) -> None:
+    test = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/fail"))
+    done = await session.await_test("demo", test.id)
+    assert done.status is TestStatus.FAILED
+    assert done.error_message is not None
+    assert "500" in done.error_message
+    again = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/fail"))
+    with pytest.raises(TestFailedError, match="500") as caught:
+        await session.await_test("demo", again.id, raise_on_failure=True)
+    assert caught.value.test_id == again.id
+
+
+async def test_deadline_raises_with_the_last_status(
+    emulator: Emulator, session: WebhooksSession, sink: Sink
+) -> None:
+    emulator.test_delay = 30.0
+    test = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/ok"))
+    started = time.monotonic()
+    with pytest.raises(TestTimeoutError) as caught:
+        await session.await_test("demo", test.id, timeout=0.6)
+    assert time.monotonic() - started < 3.0
+    assert caught.value.last_status == "pending"
+    assert "pending after 0.6 s" in str(caught.value)
+
+
+async def test_cancelling_a_wait_leaves_nothing_polling(
+    emulator: Emulator, session: WebhooksSession, sink: Sink
+) -> None:
+    emulator.test_delay = 30.0
+    test = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/ok"))
+    waiting = asyncio.ensure_future(session.await_test("demo", test.id, max_delay=0.2))
+    await asyncio.sleep(0.5)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    seen = polls(emulator)
+    assert seen >= 1
+    await asyncio.sleep(0.6)
+    assert polls(emulator) == seen
+
+
+async def test_watch_yields_each_change_once(
+    emulator: Emulator, session: WebhooksSession, sink: Sink
+) -> None:
+    emulator.test_delay = 0.8
+    test = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/ok"))
+    statuses = [d.status async for d in session.watch_test("demo", test.id)]
+    assert statuses == [TestStatus.PENDING, TestStatus.COMPLETED]
+    assert polls(emulator) > 2  # polled more often than it reported
+
+
+async def test_await_tests_paces_hundreds_of_waits_under_a_small_limit(sink: Sink) -> None:
+    limit, window = 120, 2.0
+    rng = random.Random(7)
+    async with Emulator(rate_limit=(limit, window), test_delay=lambda: rng.uniform(0.2, 1.5)) as emu:
+        async with WebhooksSession(emu.token, emu.url) as session:
+            started = time.monotonic()
+            created = await session.bulk_test(
+                "demo", [delivery_spec(f"{sink.url}/ok")] * 200, wait=False, concurrency=64
+            )
+            ids = [o.unwrap().id for o in created]
+            results = [r async for r in session.await_tests("demo", ids, timeout=60)]
+            elapsed = time.monotonic() - started
+        assert sorted(r.item for r in results) == sorted(ids)
+        assert all(r.ok and r.unwrap().status is TestStatus.COMPLETED for r in results)
+        assert emu.stats.rate_limited <= math.ceil(elapsed / window)
+    assert len(sink.bodies) == 200
+
+
+async def test_await_tests_reports_every_test_even_when_some_time_out(
+    emulator: Emulator, session: WebhooksSession, sink: Sink
+) -> None:
+    emulator.test_delay = 0.2
+    quick = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/ok"))
+    emulator.test_delay = 30.0
+    slow = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/ok"))
+    results = {r.item: r async for r in session.await_tests("demo", [quick.id, slow.id], timeout=1)}
+    assert results[quick.id].ok
+    assert isinstance(results[slow.id].error, TestTimeoutError)
