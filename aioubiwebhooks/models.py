@@ -280,6 +280,8 @@ class WebhookHeader:
         _check_text("key", self.key, min_len=1)
         if self.value is not None:
             _check_type("value", self.value, str, "must be a string or None")
+            if not self.value:
+                raise ValidationError("value", "must not be empty (None keeps a protected value)", "")
         _check_flag("protected", self.protected)
 
     def __repr__(self) -> str:

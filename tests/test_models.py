@@ -56,6 +56,7 @@ def make(**changes: Any) -> WebhookCreate:
         ({"url": "https://exa mple.org"}, "url", "white space"),
         ({"headers": [{"key": "", "value": "v"}]}, "headers[0].key", "must not be empty"),
         ({"headers": [{"key": "A"}]}, "headers[0].value", "is required"),
+        ({"headers": [{"key": "A", "value": ""}]}, "headers[0].value", "must not be empty"),
         ({"headers": "A: b"}, "headers", "list of headers"),
         ({"headers": [{"key": "A", "value": "b", "secret": True}]}, "headers[0].secret", "not a field"),
         ({"labels": {"a": 1}}, "labels['a']", "must be a string"),
