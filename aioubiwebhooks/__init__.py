@@ -11,10 +11,12 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    EventTimeoutError,
     NotAttemptedError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ReceiverClosedError,
     ResponseDecodeError,
     ServerError,
     TestFailedError,
@@ -22,6 +24,7 @@ from .errors import (
     UbiOpsError,
     ValidationError,
 )
+from .events import DeploymentEvent, PipelineEvent, WebhookEvent, event_to_json
 from .models import (
     UNSET,
     EventType,
@@ -34,6 +37,7 @@ from .models import (
     WebhookTestDetail,
     WebhookUpdate,
 )
+from .receiver import ReceiverStats, WebhookReceiver
 from .session import DEFAULT_HOST, InsecureTransportWarning, WebhooksSession
 
 __version__ = "0.1.0"
@@ -48,6 +52,8 @@ __all__ = [
     "BadRequestError",
     "BulkProgress",
     "ConflictError",
+    "DeploymentEvent",
+    "EventTimeoutError",
     "EventType",
     "InsecureTransportWarning",
     "NotAttemptedError",
@@ -55,8 +61,11 @@ __all__ = [
     "ObjectType",
     "Outcome",
     "PermissionDeniedError",
+    "PipelineEvent",
     "PollSchedule",
     "RateLimitError",
+    "ReceiverClosedError",
+    "ReceiverStats",
     "ResponseDecodeError",
     "RetryPolicy",
     "ServerError",
@@ -67,12 +76,15 @@ __all__ = [
     "ValidationError",
     "WebhookCreate",
     "WebhookDetail",
+    "WebhookEvent",
     "WebhookHeader",
+    "WebhookReceiver",
     "WebhookTestCreate",
     "WebhookTestDetail",
     "WebhookUpdate",
     "WebhooksSession",
     "__version__",
+    "event_to_json",
     "is_testing",
     "set_testing",
 ]

@@ -17,7 +17,9 @@
     │   └── ApiTimeoutError        no answer within the timeout
     ├── NotAttemptedError          an item of a bulk call that was never started (fail-fast)
     ├── TestTimeoutError           a webhook test did not finish before the deadline
-    └── TestFailedError            a webhook test finished as ``failed``
+    ├── TestFailedError            a webhook test finished as ``failed``
+    ├── EventTimeoutError          no received delivery matched before the deadline (a TimeoutError)
+    └── ReceiverClosedError        the receiver closed while a wait was still open
 
 Messages name what happened (method, path, status, the server's own message) and
 never carry the API token or a protected header value.
@@ -34,10 +36,12 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "EventTimeoutError",
     "NotAttemptedError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ReceiverClosedError",
     "ResponseDecodeError",
     "ServerError",
     "TestFailedError",
@@ -201,6 +205,31 @@ class TestFailedError(UbiOpsError):
         self.error_message = error_message
         self.detail = detail
         super().__init__(f"webhook test {test_id} failed: {error_message or 'no reason given'}")
+
+
+class EventTimeoutError(UbiOpsError, TimeoutError):
+    """No received event matched before the deadline; ``seen`` says how many were checked."""
+
+    def __init__(self, description: str, timeout: float, seen: int) -> None:
+        self.description = description
+        self.timeout = timeout
+        self.seen = seen
+        super().__init__(
+            f"no event matched {description} within {timeout:g} s "
+            f"({seen} event{'' if seen == 1 else 's'} seen)"
+        )
+
+
+class ReceiverClosedError(UbiOpsError):
+    """The receiver closed while a ``wait_for`` was still waiting for a match."""
+
+    def __init__(self, description: str, seen: int) -> None:
+        self.description = description
+        self.seen = seen
+        super().__init__(
+            f"receiver closed before an event matched {description} "
+            f"({seen} event{'' if seen == 1 else 's'} seen)"
+        )
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {

@@ -1,0 +1,225 @@
+"""Decisions about one incoming delivery, as pure functions (no sockets, no clock).
+
+The receiver's HTTP layer asks these, in order: right route and method, not too
+many headers, the secret, the declared size, the size actually read, then the body
+itself. Each check returns quietly or raises :class:`Rejected`, which carries the
+HTTP status, a stable reason (the key under which the receiver counts it) and a
+message safe to send back: it never echoes a header value.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from .events import HIDDEN, DeploymentEvent, PipelineEvent, WebhookEvent
+from .models import EventType, ObjectType
+
+__all__ = [
+    "Reason",
+    "Rejected",
+    "check_body_size",
+    "check_content_length",
+    "check_header_count",
+    "check_route",
+    "check_secret",
+    "dedupe_key",
+    "parse_delivery",
+    "redact_headers",
+]
+
+
+class Reason(str, enum.Enum):
+    """Why a delivery was refused; the value is its key in the receiver's statistics."""
+
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    TOO_MANY_HEADERS = "too_many_headers"
+    UNAUTHORIZED = "unauthorized"
+    TOO_LARGE = "too_large"
+    BODY_TIMEOUT = "body_timeout"
+    NOT_JSON = "not_json"
+    BAD_PAYLOAD = "bad_payload"
+    CLOSING = "closing"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_STATUS: Final[Mapping[Reason, int]] = {
+    Reason.NOT_FOUND: 404,
+    Reason.METHOD_NOT_ALLOWED: 405,
+    Reason.TOO_MANY_HEADERS: 431,
+    Reason.UNAUTHORIZED: 401,
+    Reason.TOO_LARGE: 413,
+    Reason.BODY_TIMEOUT: 408,
+    Reason.NOT_JSON: 400,
+    Reason.BAD_PAYLOAD: 400,
+    Reason.CLOSING: 503,
+}
+
+
+class Rejected(Exception):
+    """A delivery is refused: ``status`` to answer, ``reason``, and ``field`` if one is at fault."""
+
+    def __init__(self, reason: Reason, message: str, *, field: str | None = None) -> None:
+        self.reason = reason
+        self.status = _STATUS[reason]
+        self.message = message
+        self.field = field
+        super().__init__(f"{self.status} {reason.value}: {message}")
+
+    def body(self) -> dict[str, str]:
+        """The JSON error body: always ``error``, plus ``reason`` and the ``field`` at fault."""
+        body = {"error": self.message, "reason": self.reason.value}
+        if self.field is not None:
+            body["field"] = self.field
+        return body
+
+
+# --- the request, before the body is read -------------------------------------------------
+
+
+def check_route(path: str, method: str, expected_path: str) -> None:
+    """Deliveries are POSTs to the one configured path."""
+    if path != expected_path:
+        raise Rejected(
+            Reason.NOT_FOUND, f"no receiver at this path; deliveries go to {expected_path}"
+        )
+    if method != "POST":
+        raise Rejected(Reason.METHOD_NOT_ALLOWED, f"{method} not allowed; deliveries are POSTs")
+
+
+def check_header_count(count: int, max_headers: int) -> None:
+    """Refuse header floods before doing any other work for them."""
+    if count > max_headers:
+        raise Rejected(
+            Reason.TOO_MANY_HEADERS, f"too many headers: {count} (at most {max_headers})"
+        )
+
+
+def check_secret(given: str | None, expected: bytes | None, header: str) -> None:
+    """The delivery must carry the shared secret in ``header``; compared in constant time.
+
+    ``given`` is the header's value as the server decoded it (UTF-8 with surrogate
+    escapes, so every byte received takes part in the comparison).
+    """
+    if expected is None:
+        return
+    if given is None:
+        raise Rejected(Reason.UNAUTHORIZED, f"missing {header} header")
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected):
+        raise Rejected(Reason.UNAUTHORIZED, f"wrong {header} header")
+
+
+def check_content_length(length: int | None, max_body: int) -> None:
+    """A declared size over the limit is refused before a single body byte is read."""
+    if length is not None and length > max_body:
+        raise Rejected(Reason.TOO_LARGE, f"body of {length} bytes exceeds {max_body} bytes")
+
+
+def check_body_size(size: int, max_body: int) -> None:
+    """The limit also holds while reading, for bodies sent without a Content-Length."""
+    if size > max_body:
+        raise Rejected(Reason.TOO_LARGE, f"body exceeds {max_body} bytes")
+
+
+def redact_headers(headers: Mapping[str, str], secret_header: str | None) -> CIMultiDictProxy[str]:
+    """A read-only copy of the headers, the secret header's value replaced by ``HIDDEN``."""
+    hidden = secret_header.lower() if secret_header is not None else None
+    return CIMultiDictProxy(
+        CIMultiDict(
+            (name, HIDDEN if name.lower() == hidden else value) for name, value in headers.items()
+        )
+    )
+
+
+# --- the body -----------------------------------------------------------------------------
+
+
+def _decode_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise Rejected(Reason.NOT_JSON, "body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Rejected(Reason.NOT_JSON, f"body is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise Rejected(Reason.BAD_PAYLOAD, f"body must be a JSON object, got {_json_type(data)}")
+    return data
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _text(data: Mapping[str, Any], field: str) -> str:
+    if field not in data:
+        raise Rejected(Reason.BAD_PAYLOAD, f"{field}: missing", field=field)
+    value = data[field]
+    if type(value) is not str:
+        raise Rejected(
+            Reason.BAD_PAYLOAD, f"{field}: must be a string, got {_json_type(value)}", field=field
+        )
+    return value
+
+
+def _event_type(data: Mapping[str, Any]) -> EventType:
+    name = _text(data, "event")
+    try:
+        return EventType(name)
+    except ValueError:
+        known = ", ".join(member.value for member in EventType)
+        raise Rejected(
+            Reason.BAD_PAYLOAD, f"event: unknown event type (known: {known})", field="event"
+        ) from None
+
+
+def parse_delivery(
+    body: bytes, *, headers: CIMultiDictProxy[str], received_at: datetime
+) -> WebhookEvent:
+    """The typed event a delivery body describes, or :class:`Rejected` naming the bad field.
+
+    The ``event`` value picks the variant and which id/name keys are required
+    (``deployment_*`` or ``pipeline_*``). Unknown keys are tolerated: the API grows.
+    """
+    data = _decode_object(body)
+    event = _event_type(data)
+    prefix = event.object_type.value
+    kind = DeploymentEvent if event.object_type is ObjectType.DEPLOYMENT else PipelineEvent
+    return kind(
+        event=event,
+        object_id=_text(data, f"{prefix}_id"),
+        object_name=_text(data, f"{prefix}_name"),
+        version_id=_text(data, f"{prefix}_version_id"),
+        version_name=_text(data, f"{prefix}_version_name"),
+        request_id=_text(data, "request_id"),
+        status=_text(data, "status"),
+        text=_text(data, "text"),
+        result=data.get("result"),
+        has_result="result" in data,
+        raw=body,
+        headers=headers,
+        received_at=received_at,
+    )
+
+
+def dedupe_key(event: WebhookEvent) -> tuple[str, str]:
+    """Redeliveries repeat the same event for the same request; that pair identifies one."""
+    return (event.event.value, event.request_id)

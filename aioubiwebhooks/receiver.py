@@ -1,0 +1,315 @@
+"""A local HTTP receiver that turns webhook deliveries into a stream of typed events.
+
+::
+
+    async with WebhookReceiver(secret="Token s3cret") as rx:
+        hook = WebhookCreate(..., url=rx.url, headers=[WebhookHeader("Authorization",
+                             "Token s3cret", protected=True)])
+        ...
+        event = await rx.wait_for(lambda e: e.request_id == request_id, timeout=30)
+        async for event in rx:              # every acknowledged delivery, once
+            ...
+
+Each delivery is checked (route, header count, secret, size, JSON shape) by the
+pure functions of :mod:`aioubiwebhooks._delivery_check`; a refusal is answered with
+a JSON ``{"error": ...}`` body and counted in :attr:`WebhookReceiver.stats`. An
+accepted delivery is answered ``200`` only once its event is in the bounded
+queue: when consumers fall behind, senders wait (back-pressure) rather than
+events being dropped. Redeliveries (same event and request id) are acknowledged
+but yielded once. The bounds are documented in :mod:`aioubiwebhooks._inbox`.
+
+Closing (leaving ``async with``) stops the server; deliveries still waiting for
+room are answered ``503`` (not acknowledged, so a retrying sender tries again),
+pending :meth:`~WebhookReceiver.wait_for` calls raise :class:`ReceiverClosedError`,
+and ``async for`` first drains the events already queued (all of them were
+acknowledged) and then ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Final
+
+from aiohttp import web
+
+from ._delivery_check import (
+    Reason,
+    Rejected,
+    check_body_size,
+    check_content_length,
+    check_header_count,
+    check_route,
+    check_secret,
+    parse_delivery,
+    redact_headers,
+)
+from ._inbox import Inbox, InboxClosed, ReceiverStats, Verdict
+from .errors import EventTimeoutError, ReceiverClosedError
+from .events import WebhookEvent
+
+__all__ = [
+    "DEFAULT_AUTH_HEADER",
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_DEDUPE",
+    "DEFAULT_MAX_HEADERS",
+    "DEFAULT_MAX_HISTORY",
+    "DEFAULT_MAX_QUEUE",
+    "EventTimeoutError",
+    "ReceiverClosedError",
+    "ReceiverStats",
+    "WebhookReceiver",
+]
+
+_log = logging.getLogger("aioubiwebhooks.receiver")
+
+DEFAULT_AUTH_HEADER: Final = "Authorization"
+"""The header that carries the shared secret, as UbiOps sends configured headers."""
+DEFAULT_MAX_BODY: Final = 256 * 1024
+"""Bytes per delivery body; a payload's ``result`` is at most 16 kB, so this leaves room."""
+DEFAULT_MAX_QUEUE: Final = 1000
+"""Events queued for ``async for`` before senders are held back."""
+DEFAULT_MAX_HEADERS: Final = 100
+"""Header fields per delivery."""
+DEFAULT_MAX_HISTORY: Final = 1000
+"""Recent events kept for ``wait_for`` and :attr:`WebhookReceiver.events`."""
+DEFAULT_MAX_DEDUPE: Final = 10_000
+"""Recent (event, request id) keys remembered to recognise redeliveries."""
+
+
+def _match_any(event: WebhookEvent) -> bool:
+    return True
+
+
+def _describe(predicate: Callable[[WebhookEvent], bool]) -> str:
+    if predicate is _match_any:
+        return "any event"
+    return getattr(predicate, "__qualname__", None) or repr(predicate)
+
+
+class WebhookReceiver:
+    """An aiohttp server on loopback that yields webhook deliveries as typed events.
+
+    - ``host``/``port``/``path``: where to listen (``port=0``: a free port, see
+      :attr:`port` and :attr:`url` once started); only POSTs to ``path`` are deliveries.
+    - ``secret``: when given, must arrive as the value of ``secret_header`` (compared
+      in constant time, else 401); that header's value is hidden in stored events,
+      and the secret appears in no repr or log.
+    - ``max_body`` bytes per body (413), ``max_headers`` header fields (431),
+      ``body_timeout`` seconds to receive a body (408). aiohttp's own parser cuts
+      off requests with more than about twice ``max_headers`` fields (plain-text
+      400) before this receiver sees them.
+    - ``max_queue`` events wait for ``async for``; beyond that, senders are held
+      back until there is room. ``max_history`` recent events serve ``wait_for``
+      and :attr:`events`; ``max_dedupe`` recent (event, request id) keys catch
+      redeliveries.
+    - ``shutdown_timeout`` bounds how long closing waits for requests in progress.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        path: str = "/",
+        secret: str | None = None,
+        *,
+        secret_header: str = DEFAULT_AUTH_HEADER,
+        max_body: int = DEFAULT_MAX_BODY,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        max_headers: int = DEFAULT_MAX_HEADERS,
+        max_history: int = DEFAULT_MAX_HISTORY,
+        max_dedupe: int = DEFAULT_MAX_DEDUPE,
+        body_timeout: float = 10.0,
+        shutdown_timeout: float = 2.0,
+    ) -> None:
+        if max_body < 1 or max_headers < 1:
+            raise ValueError("max_body and max_headers must be at least 1")
+        if body_timeout <= 0 or shutdown_timeout < 0:
+            raise ValueError("body_timeout must be positive and shutdown_timeout not negative")
+        self._host = host
+        self._requested_port = port
+        self._path = path if path.startswith("/") else f"/{path}"
+        self._secret = None if secret is None else secret.encode("utf-8", "surrogateescape")
+        self._secret_header = secret_header
+        self._max_body = max_body
+        self._max_headers = max_headers
+        self._body_timeout = body_timeout
+        self._shutdown_timeout = shutdown_timeout
+        self._inbox = Inbox(max_queue=max_queue, max_history=max_history, max_dedupe=max_dedupe)
+        self._runner: web.BaseRunner | None = None
+        self._port: int | None = None
+
+    # --- lifetime --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> WebhookReceiver:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Bind and start serving; a receiver starts once."""
+        if self._runner is not None or self._inbox.closed:
+            raise RuntimeError("a WebhookReceiver can be started only once")
+        server = web.Server(
+            self._handle,
+            access_log=None,
+            # aiohttp refuses header floods in its parser, with a plain-text answer; leave
+            # it room so that a moderate excess gets this receiver's JSON 431 instead.
+            max_headers=2 * self._max_headers + 2,
+        )
+        runner = web.ServerRunner(server, shutdown_timeout=self._shutdown_timeout)
+        await runner.setup()
+        self._runner = runner
+        try:
+            site = web.TCPSite(runner, self._host, self._requested_port)
+            await site.start()
+            self._port = int(runner.addresses[0][1])
+        except BaseException:
+            await self.close()
+            raise
+        _log.info("receiving webhook deliveries at %s", self.url)
+
+    async def close(self) -> None:
+        """Stop serving; queued events stay available to ``async for`` until drained."""
+        self._inbox.close()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    # --- where it listens ------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """The bound port (the one the system chose when ``port=0``)."""
+        if self._port is None:
+            raise RuntimeError("the receiver is not started; use 'async with WebhookReceiver()'")
+        return self._port
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def url(self) -> str:
+        """The URL to give a webhook, e.g. ``http://127.0.0.1:54321/``."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}{self._path}"
+
+    # --- what it received ------------------------------------------------------------------
+
+    def __aiter__(self) -> WebhookReceiver:
+        return self
+
+    async def __anext__(self) -> WebhookEvent:
+        """The next delivery; each event goes to exactly one of several concurrent loops."""
+        try:
+            return await self._inbox.get()
+        except InboxClosed:
+            raise StopAsyncIteration from None
+
+    async def wait_for(
+        self,
+        predicate: Callable[[WebhookEvent], bool] | None = None,
+        *,
+        timeout: float = 10.0,
+        description: str | None = None,
+    ) -> WebhookEvent:
+        """The first event matching ``predicate``, among those already received or to come.
+
+        Looks at the history first (the last ``max_history`` events), so a delivery
+        that arrived before the call is found; takes nothing from the ``async for``
+        stream. Raises :class:`EventTimeoutError` (a ``TimeoutError``) naming what it
+        waited for and how many events it saw, or :class:`ReceiverClosedError`.
+        """
+        check = predicate or _match_any
+        return await self._inbox.wait_for(
+            check, timeout=timeout, description=description or _describe(check)
+        )
+
+    @property
+    def events(self) -> tuple[WebhookEvent, ...]:
+        """The last ``max_history`` accepted events, oldest first (redeliveries not repeated)."""
+        return self._inbox.events
+
+    @property
+    def stats(self) -> ReceiverStats:
+        return self._inbox.stats
+
+    def __repr__(self) -> str:
+        where = self.url if self._port is not None else f"{self._host}:{self._requested_port}"
+        secret = "set" if self._secret is not None else "none"
+        stats = self._inbox.stats
+        return (
+            f"<WebhookReceiver {where} secret={secret} "
+            f"accepted={stats.accepted} queued={stats.queued}>"
+        )
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        received_at = datetime.now(timezone.utc)
+        try:
+            check_route(request.path, request.method, self._path)
+            check_header_count(len(request.raw_headers), self._max_headers)
+            check_secret(
+                request.headers.get(self._secret_header), self._secret, self._secret_header
+            )
+            check_content_length(request.content_length, self._max_body)
+            body = await self._read_body(request)
+            headers = redact_headers(
+                request.headers, self._secret_header if self._secret is not None else None
+            )
+            event = parse_delivery(body, headers=headers, received_at=received_at)
+        except Rejected as rejection:
+            return self._refuse(request, rejection)
+        verdict = await self._inbox.offer(event)
+        if verdict is Verdict.CLOSED:  # counted by the inbox
+            closing = Rejected(Reason.CLOSING, "receiver is closing; deliver again later")
+            _log.debug("refused delivery from %s: %s", request.remote, closing)
+            return self._answer(closing.status, closing.body())
+        return self._answer(200, {"status": verdict.value})
+
+    async def _read_body(self, request: web.BaseRequest) -> bytes:
+        try:
+            return await asyncio.wait_for(self._read_limited(request), self._body_timeout)
+        except asyncio.TimeoutError:
+            raise Rejected(
+                Reason.BODY_TIMEOUT, f"body not received within {self._body_timeout:g} s"
+            ) from None
+
+    async def _read_limited(self, request: web.BaseRequest) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.content.iter_any():
+            size += len(chunk)
+            check_body_size(size, self._max_body)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _refuse(self, request: web.BaseRequest, rejection: Rejected) -> web.Response:
+        self._inbox.reject(rejection.reason)
+        _log.debug("refused delivery from %s: %s", request.remote, rejection)
+        response = self._answer(rejection.status, rejection.body())
+        if rejection.reason is Reason.METHOD_NOT_ALLOWED:
+            response.headers["Allow"] = "POST"
+        if rejection.reason in (Reason.TOO_LARGE, Reason.BODY_TIMEOUT):
+            response.force_close()  # do not read the rest of an unwanted body
+        return response
+
+    @staticmethod
+    def _answer(status: int, body: dict[str, str]) -> web.Response:
+        return web.json_response(body, status=status)
