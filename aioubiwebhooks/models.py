@@ -281,7 +281,9 @@ class WebhookHeader:
         if self.value is not None:
             _check_type("value", self.value, str, "must be a string or None")
             if not self.value:
-                raise ValidationError("value", "must not be empty (None keeps a protected value)", "")
+                raise ValidationError(
+                    "value", "must not be empty (None keeps a protected value)", ""
+                )
         _check_flag("protected", self.protected)
 
     def __repr__(self) -> str:

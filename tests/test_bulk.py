@@ -66,7 +66,9 @@ async def test_on_conflict_update_cannot_move_a_webhook_to_another_object(
 ) -> None:
     await session.webhooks_create("demo", webhook_spec("moved"))
     other = webhook_spec(
-        "moved", object_type="pipeline", object_name="demo-pipeline",
+        "moved",
+        object_type="pipeline",
+        object_name="demo-pipeline",
         event="pipeline_request_completed",
     )
     (outcome,) = await session.bulk_create("demo", [other], on_conflict="update")
@@ -117,7 +119,9 @@ async def test_fail_fast_reports_items_never_started(session: WebhooksSession) -
 async def test_progress_hears_every_item(session: WebhooksSession) -> None:
     seen: list[BulkProgress] = []
     await session.webhooks_create("demo", webhook_spec("w0"))
-    await session.bulk_create("demo", [webhook_spec(f"w{i}") for i in range(6)], progress=seen.append)
+    await session.bulk_create(
+        "demo", [webhook_spec(f"w{i}") for i in range(6)], progress=seen.append
+    )
     assert [p.done for p in seen] == [1, 2, 3, 4, 5, 6]
     assert seen[-1] == BulkProgress(done=6, total=6, failed=1)
 
@@ -163,7 +167,9 @@ async def test_check_webhook_fills_in_protected_values(
     session: WebhooksSession, emulator: Emulator, sink: Sink
 ) -> None:
     headers = [{"key": "Authorization", "value": "Token real", "protected": True}]
-    await session.webhooks_create("demo", webhook_spec("checked", url=f"{sink.url}/ok", headers=headers))
+    await session.webhooks_create(
+        "demo", webhook_spec("checked", url=f"{sink.url}/ok", headers=headers)
+    )
     with pytest.raises(ValidationError, match="Authorization"):
         await session.check_webhook("demo", "checked")
     done = await session.check_webhook(

@@ -53,8 +53,7 @@ async def test_pipeline_delivery_through_the_async_stream(
             },
         )
         await session.await_test("demo", test.id, timeout=20)
-        async for event in receiver:
-            break
+        event = await anext(aiter(receiver))
     assert isinstance(event, PipelineEvent)
     (record,) = [r for r in emulator.deliveries if r.test_id == test.id]
     assert event.request_id == record.payload["request_id"]

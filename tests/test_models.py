@@ -19,8 +19,8 @@ from aioubiwebhooks import (
     WebhookTestCreate,
     WebhookTestDetail,
     WebhookUpdate,
+    _convert,
 )
-from aioubiwebhooks import _convert
 
 VALID: dict[str, Any] = {
     "name": "on-fail",
@@ -58,7 +58,11 @@ def make(**changes: Any) -> WebhookCreate:
         ({"headers": [{"key": "A"}]}, "headers[0].value", "is required"),
         ({"headers": [{"key": "A", "value": ""}]}, "headers[0].value", "must not be empty"),
         ({"headers": "A: b"}, "headers", "list of headers"),
-        ({"headers": [{"key": "A", "value": "b", "secret": True}]}, "headers[0].secret", "not a field"),
+        (
+            {"headers": [{"key": "A", "value": "b", "secret": True}]},
+            "headers[0].secret",
+            "not a field",
+        ),
         ({"labels": {"a": 1}}, "labels['a']", "must be a string"),
         ({"labels": ["a"]}, "labels", "mapping"),
         ({"enabled": "yes"}, "enabled", "true or false"),
@@ -100,7 +104,9 @@ def test_limits_are_inclusive() -> None:
 
 
 def test_create_body_leaves_out_none_and_sends_enums_as_strings() -> None:
-    body = json.loads(_convert.to_json(make(headers=[{"key": "A", "value": "s", "protected": True}])))
+    body = json.loads(
+        _convert.to_json(make(headers=[{"key": "A", "value": "s", "protected": True}]))
+    )
     assert body["object_type"] == "deployment"
     assert body["event"] == "deployment_request_failed"
     assert "version" not in body
@@ -137,8 +143,12 @@ def test_test_create_checks_its_rules() -> None:
     assert spec.object_type is ObjectType.PIPELINE
     with pytest.raises(ValidationError, match="event"):
         WebhookTestCreate.from_dict(
-            {"url": "http://h/x", "object_type": "pipeline", "object_name": "p",
-             "event": "deployment_request_started"}
+            {
+                "url": "http://h/x",
+                "object_type": "pipeline",
+                "object_name": "p",
+                "event": "deployment_request_started",
+            }
         )
 
 
@@ -213,7 +223,9 @@ def test_missing_detail_field_is_named() -> None:
 
 
 def test_test_detail_status_is_an_enum() -> None:
-    detail = _convert.structure({"id": "t", "status": "failed", "error_message": "x"}, WebhookTestDetail)
+    detail = _convert.structure(
+        {"id": "t", "status": "failed", "error_message": "x"}, WebhookTestDetail
+    )
     assert detail.status.is_final
     with pytest.raises(_convert.DecodeError, match="status"):
         _convert.structure({"id": "t", "status": None}, WebhookTestDetail)

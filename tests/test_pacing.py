@@ -51,7 +51,6 @@ async def test_concurrent_creates_share_one_budget() -> None:
 
 
 async def test_fixed_rate_pacing_spaces_requests() -> None:
-    async with Emulator() as emu:
-        async with WebhooksSession(emu.token, emu.url, pacing=20.0) as session:
-            elapsed = await burst(session, 11)
+    async with Emulator() as emu, WebhooksSession(emu.token, emu.url, pacing=20.0) as session:
+        elapsed = await burst(session, 11)
     assert elapsed >= 0.45  # ten intervals of 50 ms

@@ -103,7 +103,9 @@ async def test_watch_yields_each_change_once(
 async def test_await_tests_paces_hundreds_of_waits_under_a_small_limit(sink: Sink) -> None:
     limit, window = 120, 2.0
     rng = random.Random(7)
-    async with Emulator(rate_limit=(limit, window), test_delay=lambda: rng.uniform(0.2, 1.5)) as emu:
+    async with Emulator(
+        rate_limit=(limit, window), test_delay=lambda: rng.uniform(0.2, 1.5)
+    ) as emu:
         async with WebhooksSession(emu.token, emu.url) as session:
             started = time.monotonic()
             created = await session.bulk_test(

@@ -65,9 +65,12 @@ async def test_protected_value_is_kept_on_update_with_none(
     headers = [{"key": "Authorization", "value": SECRET, "protected": True}]
     await session.webhooks_create("demo", webhook_spec("keep", headers=headers))
     await session.webhooks_update(
-        "demo", "keep", {"url": "https://example.org/new", "headers": [
-            {"key": "Authorization", "value": None, "protected": True}
-        ]}
+        "demo",
+        "keep",
+        {
+            "url": "https://example.org/new",
+            "headers": [{"key": "Authorization", "value": None, "protected": True}],
+        },
     )
     (stored,) = [h for h in emulator.webhooks("demo") if h.name == "keep"]
     assert stored.headers[0].value == SECRET
@@ -80,7 +83,9 @@ async def test_list_filters(session: WebhooksSession) -> None:
     await session.webhooks_create(
         "demo",
         webhook_spec(
-            "c", object_type="pipeline", object_name="demo-pipeline",
+            "c",
+            object_type="pipeline",
+            object_name="demo-pipeline",
             event="pipeline_request_failed",
         ),
     )

@@ -81,7 +81,9 @@ async def test_each_status_has_its_error_class(
     assert f"-> {status}: nope {status}" in str(error)
 
 
-async def test_message_is_read_from_error_message_too(mocked: Any, session: WebhooksSession) -> None:
+async def test_message_is_read_from_error_message_too(
+    mocked: Any, session: WebhooksSession
+) -> None:
     mocked.get(HOOKS, status=400, payload={"error_message": "bad labels"})
     with pytest.raises(BadRequestError, match="bad labels"):
         await session.webhooks_get("p", "h")
