@@ -39,6 +39,7 @@ from .models import (
 )
 from .receiver import ReceiverStats, WebhookReceiver
 from .session import DEFAULT_HOST, InsecureTransportWarning, WebhooksSession
+from .sync import ApplyResult, CopyResult, Plan, PlanBlockedError
 
 __version__ = "0.1.0"
 
@@ -48,10 +49,12 @@ __all__ = [
     "ApiConnectionError",
     "ApiError",
     "ApiTimeoutError",
+    "ApplyResult",
     "AuthenticationError",
     "BadRequestError",
     "BulkProgress",
     "ConflictError",
+    "CopyResult",
     "DeploymentEvent",
     "EventTimeoutError",
     "EventType",
@@ -62,6 +65,8 @@ __all__ = [
     "Outcome",
     "PermissionDeniedError",
     "PipelineEvent",
+    "Plan",
+    "PlanBlockedError",
     "PollSchedule",
     "RateLimitError",
     "ReceiverClosedError",

@@ -19,7 +19,9 @@
     ├── TestTimeoutError           a webhook test did not finish before the deadline
     ├── TestFailedError            a webhook test finished as ``failed``
     ├── EventTimeoutError          no received delivery matched before the deadline (a TimeoutError)
-    └── ReceiverClosedError        the receiver closed while a wait was still open
+    ├── ReceiverClosedError        the receiver closed while a wait was still open
+    └── PlanBlockedError           a migration needs protected values nobody supplied
+                                   (defined with the plans, in ``aioubiwebhooks.sync``)
 
 Messages name what happened (method, path, status, the server's own message) and
 never carry the API token or a protected header value.
