@@ -1,0 +1,311 @@
+"""The migration commands: export, plan, apply and copy, over :mod:`aioubiwebhooks.sync`.
+
+Plans are shown before anything changes, and a plan that needs protected values
+nobody supplied is refused as a whole (exit 1) without touching the project.
+Protected values can be given as ``--protected KEY=VALUE`` where VALUE may be a
+``${VAR}`` reference, which keeps the secret itself off the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any, Final
+
+from .. import sync
+from ..bulk import DEFAULT_CONCURRENCY
+from ..session import WebhooksSession
+from . import options
+from .output import EXIT_FAILED, EXIT_OK, ItemResult, Output, UsageError, describe, error_info
+
+__all__ = ["register"]
+
+TARGET_HOST_ENV: Final = "UBIOPS_TARGET_API_HOST"
+TARGET_TOKEN_ENV: Final = "UBIOPS_TARGET_API_TOKEN"  # noqa: S105 - a variable name
+
+_DONE: Final = {
+    "create": "created",
+    "update": "updated",
+    "replace": "replaced",
+    "delete": "deleted",
+}
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def _export_format(args: argparse.Namespace) -> sync.SpecFormat:
+    if args.format is not None:
+        chosen: sync.SpecFormat = args.format
+        return chosen
+    if args.output is not None and args.output.suffix.lower() in (".yaml", ".yml"):
+        return "yaml"
+    return "json"
+
+
+async def export_command(args: argparse.Namespace, out: Output) -> int:
+    fmt = _export_format(args)
+    if args.output is None and args.json and fmt != "json":
+        raise UsageError("--json prints JSON; drop --format yaml or write it with -o FILE")
+    async with options.connect(args) as session:
+        specs = await sync.export(session, args.project)
+    text = sync.dump_specs(specs, fmt)
+    unknown = sum(1 for s in specs for h in s["headers"] if h["protected"])
+    if args.output is None:
+        out.stdout.write(text)
+        out.stdout.flush()
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        if out.json_mode:
+            out.document(
+                {
+                    "ok": True,
+                    "project": args.project,
+                    "count": len(specs),
+                    "file": str(args.output),
+                    "format": fmt,
+                    "unknown_protected_values": unknown,
+                }
+            )
+        else:
+            out.line(f"exported {len(specs)} webhooks of {args.project} to {args.output}")
+    if unknown:
+        values = "value is" if unknown == 1 else "values are"
+        out.note(
+            f"note: {unknown} protected header {values} not readable and written as null; "
+            "before applying elsewhere give them as ${VAR} references or with --protected"
+        )
+    return EXIT_OK
+
+
+# --- plan, apply, copy ---------------------------------------------------------------------
+
+
+def _protected(args: argparse.Namespace) -> dict[str, str]:
+    return options.pairs(args.protected, "--protected")
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise UsageError(f"cannot read {path}: no such file")
+    return sync.load_specs(path)
+
+
+def _show_plan(out: Output, plan: sync.Plan) -> None:
+    if not out.json_mode:
+        out.line(plan.summary())
+
+
+def _blocked(out: Output, plan: sync.Plan, *, extra: dict[str, Any]) -> int:
+    """Report a plan that cannot be applied: what is missing, and that nothing changed."""
+    error = sync.PlanBlockedError(plan.project, plan.blocked)
+    if out.json_mode:
+        out.document({"ok": False, **extra, "plan": plan.to_dict(), "error": error_info(error)})
+    out.note(f"error: {describe(error)}")
+    out.note("hint: give the values with --protected KEY=VALUE (VALUE may be ${VAR})")
+    return EXIT_FAILED
+
+
+async def _carry_out(
+    out: Output, session: WebhooksSession, plan: sync.Plan, args: argparse.Namespace, **extra: Any
+) -> int:
+    """Show the plan, then apply it unless ``--dry-run``; exit 1 when blocked or any failed."""
+    _show_plan(out, plan)
+    if plan.blocked:
+        return _blocked(out, plan, extra=extra)
+    if args.dry_run or not plan.actions:
+        if out.json_mode:
+            out.document({"ok": True, **extra, "dry_run": args.dry_run, "plan": plan.to_dict()})
+        return EXIT_OK
+    bar = out.progress("applying")
+    try:
+        result = await sync.apply(session, plan, concurrency=args.concurrency, progress=bar)
+    finally:
+        bar.close()
+    items = [
+        ItemResult(
+            o.item.name,
+            "failed" if not o.ok else "already done" if o.skipped else _DONE[o.item.kind],
+            o.error,
+            o.attempts,
+            o.value,
+        )
+        for o in result.outcomes
+    ]
+    status = out.items(items, verb="apply", extra={**extra, "dry_run": False})
+    if status != EXIT_OK:
+        out.note("hint: plan and apply again to finish: what is done is not repeated")
+    return status
+
+
+async def plan_command(args: argparse.Namespace, out: Output) -> int:
+    desired = _load(args.specfile)
+    async with options.connect(args) as session:
+        plan = await sync.plan(
+            session,
+            args.project,
+            desired,
+            args.prune,
+            protected_values=_protected(args),
+            rotate_secrets=args.rotate_secrets,
+        )
+    _show_plan(out, plan)
+    if plan.blocked:
+        return _blocked(out, plan, extra={"project": args.project})
+    if out.json_mode:
+        out.document({"ok": True, "project": args.project, "plan": plan.to_dict()})
+    return EXIT_OK
+
+
+async def apply_command(args: argparse.Namespace, out: Output) -> int:
+    desired = _load(args.specfile)
+    async with options.connect(args) as session:
+        plan = await sync.plan(
+            session,
+            args.project,
+            desired,
+            args.prune,
+            protected_values=_protected(args),
+            rotate_secrets=args.rotate_secrets,
+        )
+        return await _carry_out(out, session, plan, args, project=args.project)
+
+
+def _target(args: argparse.Namespace) -> WebhooksSession:
+    """The target session: its own host and token, or the source's when no host is given."""
+    host = args.target_host or os.environ.get(TARGET_HOST_ENV) or None
+    token = args.target_token or os.environ.get(TARGET_TOKEN_ENV) or None
+    if host is not None and token is None:
+        raise UsageError(
+            f"a target host needs its own token: give --target-token or set {TARGET_TOKEN_ENV} "
+            "(the source token is only reused on the source host)"
+        )
+    return options.connect(args, host=host, token=token)
+
+
+async def copy_command(args: argparse.Namespace, out: Output) -> int:
+    rename = options.pairs(args.rename, "--rename")
+    rewrites = list(options.pairs(args.rewrite_url, "--rewrite-url").items())
+    protected = _protected(args)
+    extra = {"source_project": args.source_project, "project": args.target_project}
+    async with options.connect(args) as source, _target(args) as target:
+        copied = await sync.copy(
+            source,
+            args.source_project,
+            target,
+            args.target_project,
+            rename=rename,
+            rewrite_urls=rewrites,
+            protected_values=protected,
+            prune=args.prune,
+            dry_run=True,
+        )
+        return await _carry_out(out, target, copied.plan, args, **extra)
+
+
+# --- the parsers ---------------------------------------------------------------------------
+
+
+def _add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prune", action="store_true", help="also delete stored webhooks that no spec names"
+    )
+    parser.add_argument(
+        "--protected", action="append", type=options.key_value, metavar="KEY=VALUE",
+        help="value of a protected header the specs leave unknown, by header key or "
+        "'webhook-name/Header-Key'; VALUE may be a ${VAR} reference (repeatable)",
+    )  # fmt: skip
+
+
+def _add_apply_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="show the plan and change nothing")
+    parser.add_argument(
+        "--concurrency", type=options.concurrency, default=DEFAULT_CONCURRENCY, metavar="N",
+        help=f"actions in flight at once (default {DEFAULT_CONCURRENCY}), paced to the rate limit",
+    )  # fmt: skip
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add export, plan, apply and copy to the main parser."""
+    p = commands.add_parser(
+        "export",
+        help="write a project's webhooks as a spec file",
+        description="Write a project's webhooks as specs (JSON or YAML, sorted by name, every "
+        "field present) to stdout or to -o FILE. Protected header values cannot be read "
+        "from the API and are written as null.",
+    )
+    p.add_argument("project")
+    p.add_argument(
+        "--format", choices=["json", "yaml"], help="default: from -o's extension, else json"
+    )
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here, not stdout")
+    options.add_connection_arguments(p)
+    p.set_defaults(handler=export_command)
+
+    p = commands.add_parser(
+        "plan",
+        help="show what apply would change",
+        description="Compare a spec file (as export writes it) with the project and show what "
+        "apply would create, update, replace or delete. Changes nothing. Exit status 1 when "
+        "the plan is blocked by protected header values nobody supplied.",
+    )
+    p.add_argument("project")
+    p.add_argument("specfile", type=Path, metavar="SPECFILE")
+    _add_plan_arguments(p)
+    p.add_argument(
+        "--rotate-secrets", action="store_true",
+        help="send known protected values again (the API cannot compare them)",
+    )  # fmt: skip
+    options.add_connection_arguments(p)
+    p.set_defaults(handler=plan_command)
+
+    p = commands.add_parser(
+        "apply",
+        help="bring a project to the state of a spec file",
+        description="Plan, show the plan, then carry it out concurrently (progress bar on a "
+        "terminal). Re-runnable: after a partial failure, apply again does only what is left. "
+        "A blocked plan changes nothing. Exit status 1 when blocked or any action failed.",
+    )
+    p.add_argument("project")
+    p.add_argument("specfile", type=Path, metavar="SPECFILE")
+    _add_plan_arguments(p)
+    p.add_argument(
+        "--rotate-secrets", action="store_true",
+        help="send known protected values again (the API cannot compare them)",
+    )  # fmt: skip
+    _add_apply_arguments(p)
+    options.add_connection_arguments(p)
+    p.set_defaults(handler=apply_command)
+
+    p = commands.add_parser(
+        "copy",
+        help="copy webhooks to another project or host",
+        description="Copy every webhook of SRC_PROJECT to DST_PROJECT: export, plan, show the "
+        "plan, apply. The target is the source host unless --target-host or "
+        f"${TARGET_HOST_ENV} is set (then --target-token or ${TARGET_TOKEN_ENV} is required). "
+        "Protected values cannot be read from the source: give them with --protected.",
+    )
+    p.add_argument("source_project", metavar="SRC_PROJECT")
+    p.add_argument("target_project", metavar="DST_PROJECT")
+    p.add_argument(
+        "--target-host", help=f"target API host (default: ${TARGET_HOST_ENV}, else source)"
+    )
+    p.add_argument(
+        "--target-token",
+        help=f"target API token (default: ${TARGET_TOKEN_ENV}, else the source token on the "
+        "source host)",
+    )
+    p.add_argument(
+        "--rename", action="append", type=options.key_value, metavar="OLD=NEW",
+        help="give webhook OLD the name NEW in the target (repeatable)",
+    )  # fmt: skip
+    p.add_argument(
+        "--rewrite-url", action="append", type=options.key_value, metavar="OLD=NEW",
+        help="replace URL prefix OLD by NEW, split at the first '='; the first match wins "
+        "(repeatable)",
+    )  # fmt: skip
+    _add_plan_arguments(p)
+    _add_apply_arguments(p)
+    options.add_connection_arguments(p)
+    p.set_defaults(handler=copy_command)

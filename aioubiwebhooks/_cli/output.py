@@ -1,0 +1,272 @@
+"""What the command prints: aligned tables, JSON documents, progress bars and error summaries.
+
+Two audiences, two streams. Results go to standard output, either for people
+(tables, one-line summaries) or, with ``--json``, as exactly one JSON document for
+programs. Everything else (progress, warnings, the summary of what failed) goes
+to standard error, and a progress bar is drawn only when standard error is a
+terminal, so piped or logged output stays clean.
+
+Secrets stay out of every path: webhooks are printed from what the API returned
+(protected header values are shown as hidden even if a server sent one), create
+specs are never printed, and error messages come from the library, whose errors
+never carry the token or a protected value.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final, TextIO
+
+import attrs
+
+from .._convert import unstructure
+from ..bulk import BulkProgress
+from ..errors import ApiError, UbiOpsError, ValidationError
+from ..models import WebhookDetail, WebhookTestDetail
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "HIDDEN",
+    "ItemResult",
+    "Output",
+    "ProgressBar",
+    "UsageError",
+    "describe",
+    "error_info",
+    "format_table",
+    "test_dict",
+    "webhook_dict",
+]
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+"""A request or an item failed (the server refused, a test failed, a delivery never came)."""
+EXIT_USAGE: Final = 2
+"""Bad input: a flag, a spec or a missing setting, found before any request is sent."""
+EXIT_INTERRUPTED: Final = 130
+
+HIDDEN: Final = "<hidden>"
+MAX_LISTED_FAILURES: Final = 20
+
+
+class UsageError(Exception):
+    """Bad command-line input that argparse cannot see (a combination, a file): exit 2."""
+
+
+def error_info(error: BaseException) -> dict[str, Any]:
+    """An error as JSON: its class, message, and the HTTP status or field when known."""
+    info: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    if isinstance(error, ApiError):
+        info["status"] = error.status
+    if isinstance(error, ValidationError):
+        info["field"] = error.field
+    return info
+
+
+def describe(error: BaseException) -> str:
+    """``ClassName: message``, the form every failure takes on standard error."""
+    if isinstance(error, UsageError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def webhook_dict(detail: WebhookDetail) -> dict[str, Any]:
+    """A webhook as JSON, protected header values hidden whatever the server sent."""
+    data: dict[str, Any] = unstructure(detail)
+    data["headers"] = [
+        {"key": h.key, "value": None if h.protected else h.value, "protected": h.protected}
+        for h in detail.headers
+    ]
+    return data
+
+
+def test_dict(detail: WebhookTestDetail) -> dict[str, Any]:
+    """A webhook test as JSON: id, status and the server's error message."""
+    return {"id": detail.id, "status": detail.status.value, "error_message": detail.error_message}
+
+
+def format_table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Rows under their column titles, left aligned, the last column unpadded."""
+    table = [list(columns), *(list(row) for row in rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
+    lines = []
+    for row in table:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+@attrs.frozen
+class ItemResult:
+    """What became of one item of a many-item command, ready to print."""
+
+    name: str
+    status: str
+    error: UbiOpsError | None = None
+    attempts: int = 1
+    webhook: WebhookDetail | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "attempts": self.attempts,
+            "error": None if self.error is None else error_info(self.error),
+            "webhook": None if self.webhook is None else webhook_dict(self.webhook),
+        }
+
+
+class ProgressBar:
+    """A one-line bar on a terminal, redrawn at most every ``interval`` seconds; else silent.
+
+    Pass it as the ``progress`` hook of a bulk call; :meth:`close` ends the line.
+    """
+
+    def __init__(
+        self, stream: TextIO, label: str, *, enabled: bool, width: int = 28, interval: float = 0.05
+    ) -> None:
+        self._stream = stream
+        self._label = label
+        self._enabled = enabled
+        self._width = width
+        self._interval = interval
+        self._last_draw = -1.0
+        self._last: BulkProgress | None = None
+        self._drawn = False
+
+    def __call__(self, progress: BulkProgress) -> None:
+        self._last = progress
+        if not self._enabled:
+            return
+        now = time.monotonic()
+        if progress.done < progress.total and now - self._last_draw < self._interval:
+            return
+        self._last_draw = now
+        self._draw(progress)
+
+    def _draw(self, progress: BulkProgress) -> None:
+        total = max(progress.total, 1)
+        filled = round(self._width * progress.done / total)
+        bar = "#" * filled + "-" * (self._width - filled)
+        failed = f"  {progress.failed} failed" if progress.failed else ""
+        self._stream.write(
+            f"\r\x1b[K{self._label} [{bar}] {progress.done}/{progress.total}{failed}"
+        )
+        self._stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        """Draw the final state and end the line (nothing at all when disabled)."""
+        if self._enabled and self._last is not None:
+            self._draw(self._last)
+        if self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._drawn = False
+
+
+class _StderrLogHandler(logging.Handler):
+    """Library log records as ``warning: ...`` lines, clearing a progress bar's line first."""
+
+    def __init__(self, output: Output) -> None:
+        super().__init__()
+        self._output = output
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            prefix = "\r\x1b[K" if self._output.stderr_is_tty else ""
+            level = record.levelname.lower()
+            self._output.stderr.write(f"{prefix}{level}: {self.format(record)}\n")
+            self._output.stderr.flush()
+        except Exception:  # a log line must never break a command
+            self.handleError(record)
+
+
+class Output:
+    """Where one command run writes: results to ``stdout``, the rest to ``stderr``."""
+
+    def __init__(self, *, json_mode: bool, stdout: TextIO, stderr: TextIO) -> None:
+        self.json_mode = json_mode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @property
+    def stderr_is_tty(self) -> bool:
+        isatty = getattr(self.stderr, "isatty", None)
+        try:
+            return bool(isatty()) if isatty is not None else False
+        except ValueError:  # a closed stream
+            return False
+
+    def document(self, data: Mapping[str, Any] | Sequence[Any]) -> None:
+        """The one JSON document of a ``--json`` run."""
+        self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        self.stdout.flush()
+
+    def line(self, text: str = "") -> None:
+        """A line of human output on standard output."""
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def note(self, text: str) -> None:
+        """A line on standard error (never part of the result)."""
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
+    def fail(self, error: BaseException) -> None:
+        """Report an error that ended the command: the summary on stderr, JSON on stdout."""
+        self.note(f"error: {describe(error)}")
+        if self.json_mode:
+            self.document({"ok": False, "error": error_info(error)})
+
+    def progress(self, label: str) -> ProgressBar:
+        return ProgressBar(self.stderr, label, enabled=self.stderr_is_tty)
+
+    def log_handler(self) -> logging.Handler:
+        return _StderrLogHandler(self)
+
+    def items(
+        self,
+        results: Sequence[ItemResult],
+        *,
+        verb: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Report a many-item command; the exit status is 1 when any item failed."""
+        counts: dict[str, int] = {}
+        for result in results:
+            counts[result.status] = counts.get(result.status, 0) + 1
+        failures = [r for r in results if r.error is not None]
+        if self.json_mode:
+            self.document(
+                {
+                    "ok": not failures,
+                    **(extra or {}),
+                    "total": len(results),
+                    "counts": counts,
+                    "items": [r.to_dict() for r in results],
+                }
+            )
+        elif len(results) == 1:
+            self.line(f"{verb} {results[0].name}: {results[0].status}")
+        else:
+            parts = [f"{status} {n}" for status, n in counts.items()] or ["nothing to do"]
+            self.line(f"{verb}: {', '.join(parts)} (of {len(results)})")
+        if failures:
+            self.failures(failures, len(results))
+        return EXIT_FAILED if failures else EXIT_OK
+
+    def failures(self, failures: Sequence[ItemResult], total: int) -> None:
+        """The summary of what failed and why, on standard error."""
+        self.note(f"error: {len(failures)} of {total} failed:")
+        for result in failures[:MAX_LISTED_FAILURES]:
+            assert result.error is not None
+            self.note(f"  {result.name}: {describe(result.error)}")
+        if len(failures) > MAX_LISTED_FAILURES:
+            self.note(f"  ... and {len(failures) - MAX_LISTED_FAILURES} more")
