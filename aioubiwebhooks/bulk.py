@@ -242,16 +242,35 @@ async def bulk_delete(
     progress: ProgressHook | None = None,
 ) -> list[Outcome[str, None]]:
     """Delete webhooks by name. A webhook already gone counts as done (skipped), so a
-    delete job can simply be run again after an interruption."""
+    delete job can simply be run again after an interruption.
+
+    A 404 can also mean the project does not exist; the first 404 is checked once
+    with a list call, so a mistyped project fails every item instead of "succeeding".
+    """
     targets = list(names)
     for index, name in enumerate(targets):
         if not isinstance(name, str) or not name:
             raise ValidationError(f"names[{index}]", "must be a non-empty string", name)
+    project_check: list[NotFoundError | None] = []
+    check_lock = anyio.Lock()
+
+    async def project_missing() -> NotFoundError | None:
+        async with check_lock:
+            if not project_check:
+                try:  # a label filter keeps the answer small; only the status matters
+                    await session.webhooks_list(project_name, labels={"_": "_"})
+                except NotFoundError as missing:
+                    project_check.append(missing)
+                else:
+                    project_check.append(None)
+        return project_check[0]
 
     async def delete(name: str) -> None:
         try:
             await session.webhooks_delete(project_name, name)
-        except NotFoundError:
+        except NotFoundError as gone:
+            if await project_missing() is not None:
+                raise gone from None
             raise SkipItem() from None
 
     return await run_bulk(

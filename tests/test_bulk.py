@@ -86,6 +86,14 @@ async def test_delete_is_rerunnable(session: WebhooksSession) -> None:
     assert await session.webhooks_list("demo") == []
 
 
+async def test_delete_in_a_missing_project_fails_every_item(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    outcomes = await session.bulk_delete("no-such-project", ["a", "b", "c"])
+    assert all(isinstance(o.error, NotFoundError) for o in outcomes)
+    assert emulator.stats.requests["webhooks_list"] == 1
+
+
 async def test_update_many(session: WebhooksSession) -> None:
     await session.bulk_create("demo", [webhook_spec(n) for n in ("a", "b")])
     outcomes = await session.bulk_update(
