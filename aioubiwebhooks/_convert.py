@@ -40,6 +40,7 @@ from .models import (
 __all__ = ["DecodeError", "decode_json", "structure", "structure_list", "to_json", "unstructure"]
 
 _T = TypeVar("_T")
+_MAX_PROBLEMS_SHOWN = 5
 
 
 class DecodeError(ValueError):
@@ -184,7 +185,10 @@ def _explain(data: Any, kind: Any, fast_error: Exception) -> str:
     try:
         _detailed.structure(data, kind)
     except cattrs.BaseValidationError as error:
-        return "; ".join(cattrs.transform_error(error, path="$"))
+        problems = cattrs.transform_error(error, path="$")
+        shown = "; ".join(problems[:_MAX_PROBLEMS_SHOWN])
+        more = len(problems) - _MAX_PROBLEMS_SHOWN
+        return f"{shown}; and {more} more" if more > 0 else shown
     except Exception as error:
         return f"{type(error).__name__}: {error}"
     return f"{type(fast_error).__name__}: {fast_error}"
@@ -194,6 +198,6 @@ def decode_json(body: bytes) -> Any:
     """Decoded JSON, or DecodeError saying why it is not JSON."""
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         preview = body[:60].decode("utf-8", "replace")
         raise DecodeError(f"body is not JSON ({error.__class__.__name__}): {preview!r}") from None

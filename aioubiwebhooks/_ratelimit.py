@@ -158,8 +158,11 @@ class BudgetState:
         end = now + headers.reset
         server_used = headers.limit - headers.remaining
         if self.window_end is None:
-            if end <= self.previous_end + LATE_TOLERANCE:
-                return  # a late answer about the window that has already ended
+            if end <= self.previous_end + LATE_TOLERANCE and server_used > self.used:
+                # A late answer about the window that has already ended: it reports more
+                # use than this window has seen. (With windows of a second or less the
+                # reset alone cannot tell the two windows apart.)
+                return
             self.window_end = end
         elif end > self.window_end + LATE_TOLERANCE:
             # The server has moved on to a later window than the one tracked here.

@@ -67,14 +67,15 @@ def error_message_from_body(body: bytes, reason: str) -> str:
     """The server's own words from ``{"error": ...}`` or ``{"error_message": ...}``."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         text = body[:_MAX_MESSAGE].decode("utf-8", "replace").strip()
         return text or reason
     if isinstance(data, dict):
         for key in ("error", "error_message", "detail", "message"):
             if key in data and data[key] not in (None, ""):
                 message = data[key]
-                return message if isinstance(message, str) else json.dumps(message)[:_MAX_MESSAGE]
+                text = message if isinstance(message, str) else json.dumps(message)
+                return text[:_MAX_MESSAGE]
         if data:  # validation errors keyed by field
             return json.dumps(data)[:_MAX_MESSAGE]
     return reason
@@ -126,6 +127,11 @@ class Transport:
             connector = aiohttp.TCPConnector(limit=self._connection_limit, ssl=self._ssl)
             self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
             self._owns_session = True
+            # aiohttp quietly re-sends an idempotent request once when a pooled connection
+            # drops; the retry loop here must see every attempt (to count it, and so that a
+            # DELETE that acted before the drop is recognised when it meets 404).
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     async def close(self) -> None:
@@ -159,24 +165,34 @@ class Transport:
                 counter[0] += 1
             await pacer.acquire()
             started = time.monotonic()
+            limits = None
+            answered = False
+            failure: ApiConnectionError | None = None
+            cause: BaseException | None = None
             try:
                 async with session.request(
                     method, url, data=body, headers=headers, ssl=self._ssl
                 ) as answer:
                     status = answer.status
-                    data = await answer.read()
                     limits = parse_rate_limit_headers(answer.headers)
                     reason = answer.reason or ""
+                    data = await answer.read()
+                answered = True
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                pacer.release(None, answered=False)
-                failure = _transport_error(error, method, path)
+                failure, cause = _transport_error(error, method, path), error
+            finally:
+                pacer.release(limits, answered=answered)  # also when cancelled
+            if failure is not None:
                 self._log(method, path, type(failure).__name__, started, attempt)
-                if retries < self._retry.max_retries and _may_retry(error, failure, retry_on):
+                if retries < self._retry.max_retries and _may_retry(cause, failure, retry_on):
                     retries += 1
                     await asyncio.sleep(self._retry.backoff(retries))
                     continue
-                raise failure from error
-            pacer.release(limits, answered=True)
+                if isinstance(cause, aiohttp.ClientResponseError):
+                    # Its request_info holds the request headers, Authorization included:
+                    # raised outside the except block, so not even __context__ keeps it.
+                    raise failure
+                raise failure from cause
             self._log(method, path, status, started, attempt)
             if status < 400:
                 return Response(status, data, attempt)
@@ -233,7 +249,7 @@ def _transport_error(error: BaseException, method: str, path: str) -> ApiConnect
     return ApiConnectionError(f"{type(error).__name__}: {error}", method=method, path=path)
 
 
-def _may_retry(cause: BaseException, failure: ApiConnectionError, retry_on: RetryOn) -> bool:
+def _may_retry(cause: BaseException | None, failure: ApiConnectionError, retry_on: RetryOn) -> bool:
     """A request without an answer is repeated unless TLS refused it or it may have acted."""
     if isinstance(cause, aiohttp.ClientSSLError):
         return False  # a certificate problem does not go away by asking again

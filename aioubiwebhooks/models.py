@@ -253,7 +253,13 @@ def _from_dict(cls: type[_T], data: object) -> _T:
     known = {a.name for a in attrs.fields(cls)}  # type: ignore[arg-type]
     for key in data:
         if key not in known:
-            raise ValidationError(str(key), f"is not a field of {cls.__name__}", data[key])
+            # A mistyped header field ("Value") may well hold the secret: never show it.
+            raise ValidationError(
+                str(key),
+                f"is not a field of {cls.__name__}",
+                data[key],
+                secret=cls is WebhookHeader,
+            )
     try:
         return cls(**data)
     except TypeError as error:  # a required field is missing
@@ -279,7 +285,10 @@ class WebhookHeader:
     def __attrs_post_init__(self) -> None:
         _check_text("key", self.key, min_len=1)
         if self.value is not None:
-            _check_type("value", self.value, str, "must be a string or None")
+            if not isinstance(self.value, str):
+                raise ValidationError(
+                    "value", "must be a string or None", self.value, secret=bool(self.protected)
+                )
             if not self.value:
                 raise ValidationError(
                     "value", "must not be empty (None keeps a protected value)", ""

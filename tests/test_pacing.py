@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 
@@ -54,3 +55,17 @@ async def test_fixed_rate_pacing_spaces_requests() -> None:
     async with Emulator() as emu, WebhooksSession(emu.token, emu.url, pacing=20.0) as session:
         elapsed = await burst(session, 11)
     assert elapsed >= 0.45  # ten intervals of 50 ms
+
+
+async def test_a_cancelled_request_gives_its_slot_back() -> None:
+    async with Emulator(rate_limit=(LIMIT, WINDOW)) as emu:
+        emu.faults.latency(1.0)
+        async with WebhooksSession(emu.token, emu.url) as session:
+            probe = asyncio.ensure_future(session.webhooks_list("demo"))
+            await asyncio.sleep(0.2)
+            probe.cancel()  # the first request, sent while the budget was still unknown
+            with contextlib.suppress(asyncio.CancelledError):
+                await probe
+            assert session.pacer.state.in_flight == 0
+            emu.faults.latency(None)
+            assert await asyncio.wait_for(session.webhooks_list("demo"), 5) == []

@@ -118,6 +118,8 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
     state = request.app[STATE_KEY]
     decision = state.faults.decide(request.method, operation[1])
     if decision.delay:
+        if request.can_read_body:
+            await request.read()  # a real server has the body before it is slow to answer
         await asyncio.sleep(decision.delay)
     if isinstance(decision.action, Drop):
         return _drop(request)
