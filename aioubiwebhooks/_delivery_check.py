@@ -132,7 +132,9 @@ def check_body_size(size: int, max_body: int) -> None:
 
 def redact_headers(headers: Mapping[str, str], secret_header: str | None) -> CIMultiDictProxy[str]:
     """A read-only copy of the headers, the secret header's value replaced by ``HIDDEN``."""
-    hidden = secret_header.lower() if secret_header is not None else None
+    if secret_header is None:
+        return CIMultiDictProxy(CIMultiDict(headers))  # copied in C: nothing to hide
+    hidden = secret_header.lower()
     return CIMultiDictProxy(
         CIMultiDict(
             (name, HIDDEN if name.lower() == hidden else value) for name, value in headers.items()

@@ -30,6 +30,7 @@ class Outcome(Generic[_I, _V]):
 
     @property
     def ok(self) -> bool:
+        """True when the item succeeded (``error`` is None)."""
         return self.error is None
 
     def unwrap(self) -> _V:

@@ -65,6 +65,8 @@ def _number(text: str | None) -> float | None:
 
 def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders | None:
     """The budget an answer reports, or None when it reports none (or nonsense)."""
+    if "x-ratelimit-limit" not in headers and "retry-after" not in headers:
+        return None  # the common case without a limit: no parsing at all
     limit = _number(headers.get("x-ratelimit-limit"))
     remaining = _number(headers.get("x-ratelimit-remaining"))
     reset = _number(headers.get("x-ratelimit-reset"))

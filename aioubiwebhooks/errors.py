@@ -17,11 +17,11 @@
     │   └── ApiTimeoutError        no answer within the timeout
     ├── NotAttemptedError          an item of a bulk call that was never started (fail-fast)
     ├── TestTimeoutError           a webhook test did not finish before the deadline
-    ├── TestFailedError            a webhook test finished as ``failed``
+    ├── TestFailedError            a webhook test finished as failed
     ├── EventTimeoutError          no received delivery matched before the deadline (a TimeoutError)
     ├── ReceiverClosedError        the receiver closed while a wait was still open
     └── PlanBlockedError           a migration needs protected values nobody supplied
-                                   (defined with the plans, in ``aioubiwebhooks.sync``)
+                                   (defined with the plans, in aioubiwebhooks.sync)
 
 Messages name what happened (method, path, status, the server's own message) and
 never carry the API token or a protected header value.
@@ -96,7 +96,8 @@ class ApiError(UbiOpsError):
 
     Attributes: ``status`` (the HTTP status), ``message`` (the server's own words,
     from ``error`` or ``error_message`` in the body), ``body`` (the raw body text),
-    ``method`` and ``path`` of the request, and ``attempts`` (how many times it was sent).
+    ``method`` and ``path`` of the request, ``attempts`` (how many times it was sent) and
+    ``retry_after`` (429 only: the seconds the server said to wait).
     """
 
     def __init__(

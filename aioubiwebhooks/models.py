@@ -11,6 +11,7 @@ and they must keep reading answers from a newer API.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final, Literal, TypeVar
@@ -69,7 +70,10 @@ class EventType(str, enum.Enum):
     @property
     def object_type(self) -> ObjectType:
         """The object type this event belongs to."""
-        return ObjectType(self.value.split("_", 1)[0])
+        return _EVENT_OBJECT_TYPE[self]
+
+
+_EVENT_OBJECT_TYPE: Final = {e: ObjectType(e.value.split("_", 1)[0]) for e in EventType}
 
 
 class TestStatus(str, enum.Enum):
@@ -86,6 +90,7 @@ class TestStatus(str, enum.Enum):
 
     @property
     def is_final(self) -> bool:
+        """True for completed and failed: the test will not change any more."""
         return self is not TestStatus.PENDING
 
 
@@ -105,6 +110,7 @@ UNSET: Final = _UnsetType.UNSET
 Unset = Literal[_UnsetType.UNSET]
 
 _E = TypeVar("_E", bound=enum.Enum)
+_WHITE_SPACE: Final = re.compile(r"\s")
 _T = TypeVar("_T")
 
 
@@ -138,7 +144,7 @@ def _check_url(field: str, value: object) -> None:
         raise ValidationError(field, "must be an absolute http(s) URL", value) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(field, "must be an absolute http(s) URL", value)
-    if any(c.isspace() for c in value):
+    if _WHITE_SPACE.search(value):
         raise ValidationError(field, "must not contain white space", value)
 
 
@@ -244,13 +250,23 @@ def _check_header_values_given(headers: tuple[WebhookHeader, ...]) -> None:
             )
 
 
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(cls: type) -> frozenset[str]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(a.name for a in attrs.fields(cls))
+    return names
+
+
 def _from_dict(cls: type[_T], data: object) -> _T:
     """Build a request model from a plain dict, refusing unknown keys (typos are bugs)."""
     if isinstance(data, cls):
         return data
     if not isinstance(data, Mapping):
         raise ValidationError(cls.__name__, "must be a mapping of field names to values", data)
-    known = {a.name for a in attrs.fields(cls)}  # type: ignore[arg-type]
+    known = _field_names(cls)
     for key in data:
         if key not in known:
             # A mistyped header field ("Value") may well hold the secret: never show it.
@@ -301,6 +317,7 @@ class WebhookHeader:
 
     @classmethod
     def from_dict(cls, data: object) -> WebhookHeader:
+        """Build it from a dict of field names; an unknown or missing field is a ValidationError."""
         return _from_dict(cls, data)
 
 
@@ -338,6 +355,7 @@ class WebhookCreate:
 
     @classmethod
     def from_dict(cls, data: object) -> WebhookCreate:
+        """Build it from a dict of field names; an unknown or missing field is a ValidationError."""
         return _from_dict(cls, data)
 
 
@@ -389,6 +407,7 @@ class WebhookUpdate:
 
     @classmethod
     def from_dict(cls, data: object) -> WebhookUpdate:
+        """Build it from a dict of field names; an unknown or missing field is a ValidationError."""
         return _from_dict(cls, data)
 
 
@@ -421,6 +440,7 @@ class WebhookTestCreate:
 
     @classmethod
     def from_dict(cls, data: object) -> WebhookTestCreate:
+        """Build it from a dict of field names; an unknown or missing field is a ValidationError."""
         return _from_dict(cls, data)
 
 

@@ -28,7 +28,9 @@ acknowledged) and then ends.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from types import TracebackType
@@ -88,6 +90,13 @@ def _describe(predicate: Callable[[WebhookEvent], bool]) -> str:
     if predicate is _match_any:
         return "any event"
     return getattr(predicate, "__qualname__", None) or repr(predicate)
+
+
+_ACKNOWLEDGEMENTS = {
+    verdict: json.dumps({"status": verdict.value}).encode()
+    for verdict in (Verdict.ACCEPTED, Verdict.DUPLICATE)
+}
+"""Ready-made answers for the two outcomes a sender hears most."""
 
 
 class WebhookReceiver:
@@ -281,10 +290,13 @@ class WebhookReceiver:
             closing = Rejected(Reason.CLOSING, "receiver is closing; deliver again later")
             _log.debug("refused delivery from %s: %s", request.remote, closing)
             return self._answer(closing.status, closing.body())
-        return self._answer(200, {"status": verdict.value})
+        return web.Response(body=_ACKNOWLEDGEMENTS[verdict], content_type="application/json")
 
     async def _read_body(self, request: web.BaseRequest) -> bytes:
         try:
+            if sys.version_info >= (3, 11):  # a deadline without a task per delivery
+                async with asyncio.timeout(self._body_timeout):
+                    return await self._read_limited(request)
             return await asyncio.wait_for(self._read_limited(request), self._body_timeout)
         except asyncio.TimeoutError:
             raise Rejected(

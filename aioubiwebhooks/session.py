@@ -2,8 +2,8 @@
 
 Method names and argument order follow the official ``ubiops`` client, so its
 users find every call where they expect it; here each is a coroutine, accepts a
-model or a plain dict, and returns frozen, typed models. HTTP details live in
-``_transport``; this module only knows the endpoints and their rules.
+model or a plain dict, and returns frozen, typed models. HTTP details stay out of
+this module; it only knows the endpoints and their rules.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import ssl
 import warnings
 from collections.abc import AsyncIterator, Iterable, Mapping
 from types import TracebackType
@@ -47,8 +48,10 @@ __all__ = [
 ]
 
 DEFAULT_HOST = "https://api.ubiops.com/v2.1"
+"""The API used when neither ``host`` nor ``UBIOPS_API_HOST`` is given."""
 DEFAULT_TIMEOUT = 30.0
 _VERSION_SUFFIX = re.compile(r"/v\d+(\.\d+)?$")
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
 
 _M = TypeVar("_M", WebhookCreate, WebhookUpdate, WebhookTestCreate)
 _T = TypeVar("_T")
@@ -82,6 +85,13 @@ def _normalise_host(host: str | None) -> str:
     return host
 
 
+def _tls_setting(verify_tls: bool | ssl.SSLContext) -> ssl.SSLContext | bool | None:
+    """aiohttp's ``ssl`` argument: None verifies with the system's CAs (the default)."""
+    if isinstance(verify_tls, ssl.SSLContext):
+        return verify_tls
+    return None if verify_tls else False
+
+
 def _is_loopback(hostname: str) -> bool:
     if hostname == "localhost":
         return True
@@ -93,8 +103,12 @@ def _is_loopback(hostname: str) -> bool:
 
 def _segment(field: str, value: object) -> str:
     """A path segment, checked and URL-escaped (a ``/`` in a name cannot change the route)."""
+    if type(value) is str and _PLAIN_SEGMENT.fullmatch(value) and value.strip("."):
+        return value  # nothing to escape
     if not isinstance(value, str) or not value:
         raise ValidationError(field, "must be a non-empty string", value)
+    if not value.strip("."):
+        return value.replace(".", "%2E")  # "." and ".." would walk the path
     return quote(value, safe="")
 
 
@@ -131,6 +145,9 @@ class WebhooksSession:
     ``pacing`` shares the server's rate-limit budget between all calls (``"auto"``),
     turns it off (``"off"``, 429s are still honoured) or sets a fixed rate per second.
     ``client_session`` wraps a caller's own ``aiohttp.ClientSession`` (not closed here).
+    ``connection_limit`` caps open connections (100); ``verify_tls`` takes an
+    ``ssl.SSLContext`` (for a private CA) or ``False`` to turn certificate checks off;
+    ``user_agent`` replaces the default User-Agent.
     """
 
     def __init__(
@@ -144,13 +161,14 @@ class WebhooksSession:
         pacing: Pacing = "auto",
         client_session: aiohttp.ClientSession | None = None,
         connection_limit: int = 100,
-        verify_tls: bool = True,
+        verify_tls: bool | ssl.SSLContext = True,
         user_agent: str | None = None,
     ):
         from . import __version__
 
         authorization = _normalise_token(token)
         self.host = _normalise_host(host)
+        """The API base URL in use, version included."""
         parts = urlsplit(self.host)
         if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
             warnings.warn(
@@ -167,6 +185,7 @@ class WebhooksSession:
                 raise ValidationError("timeout", "must be a positive number of seconds", timeout)
             timeout = aiohttp.ClientTimeout(total=float(timeout))
         self.retry = retry
+        """The session's retry policy."""
         self._transport = Transport(
             self.host,
             authorization,
@@ -176,7 +195,7 @@ class WebhooksSession:
             client_session=client_session,
             connection_limit=connection_limit,
             user_agent=user_agent or f"aioubiwebhooks/{__version__}",
-            ssl=None if verify_tls else False,
+            ssl=_tls_setting(verify_tls),
         )
 
     def __repr__(self) -> str:
@@ -249,7 +268,7 @@ class WebhooksSession:
             params["event"] = _enum_value(EventType, "event", event)
         answer = await self._transport.request("GET", path, params=params or None)
         try:
-            return _convert.structure_list(_convert.decode_json(answer.body), WebhookDetail)
+            return _convert.decode_list(answer.body, WebhookDetail)
         except _convert.DecodeError as error:
             raise _decode_error(error, answer, "GET", path) from None
 

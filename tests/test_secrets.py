@@ -525,3 +525,12 @@ async def test_receiver_compares_the_secret_in_constant_time(
         (RX_SECRET + "x").encode(),
     ]
     assert leaks(debug_logs.text) == []
+
+
+async def test_a_private_ca_can_be_trusted_through_verify_tls(
+    tls_emulator: str, certificate_authority: trustme.CA
+) -> None:
+    trusting = ssl.create_default_context()
+    certificate_authority.configure_trust(trusting)
+    async with WebhooksSession(TOKEN, tls_emulator, verify_tls=trusting) as session:
+        assert await session.webhooks_list("demo") == []

@@ -162,3 +162,9 @@ async def test_caller_owned_client_session_is_left_open(emulator: Emulator) -> N
         async with WebhooksSession(emulator.token, emulator.url, client_session=own) as session:
             assert await session.webhooks_list("demo") == []
         assert not own.closed
+
+
+async def test_dot_names_cannot_walk_the_path(session: WebhooksSession) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        await session.webhooks_get("demo", "..")
+    assert caught.value.path == "/projects/demo/webhooks/%2E%2E"
