@@ -207,10 +207,15 @@ async def copy_command(args: argparse.Namespace, out: Output) -> int:
 # --- the parsers ---------------------------------------------------------------------------
 
 
-def _add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_plan_arguments(parser: argparse.ArgumentParser, *, rotate: bool = False) -> None:
     parser.add_argument(
         "--prune", action="store_true", help="also delete stored webhooks that no spec names"
     )
+    if rotate:
+        parser.add_argument(
+            "--rotate-secrets", action="store_true",
+            help="send known protected values again (the API cannot compare them)",
+        )  # fmt: skip
     parser.add_argument(
         "--protected", action="append", type=options.key_value, metavar="KEY=VALUE",
         help="value of a protected header the specs leave unknown, by header key or "
@@ -252,11 +257,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("project")
     p.add_argument("specfile", type=Path, metavar="SPECFILE")
-    _add_plan_arguments(p)
-    p.add_argument(
-        "--rotate-secrets", action="store_true",
-        help="send known protected values again (the API cannot compare them)",
-    )  # fmt: skip
+    _add_plan_arguments(p, rotate=True)
     options.add_connection_arguments(p)
     p.set_defaults(handler=plan_command)
 
@@ -269,11 +270,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("project")
     p.add_argument("specfile", type=Path, metavar="SPECFILE")
-    _add_plan_arguments(p)
-    p.add_argument(
-        "--rotate-secrets", action="store_true",
-        help="send known protected values again (the API cannot compare them)",
-    )  # fmt: skip
+    _add_plan_arguments(p, rotate=True)
     _add_apply_arguments(p)
     options.add_connection_arguments(p)
     p.set_defaults(handler=apply_command)
