@@ -1,0 +1,269 @@
+"""Shared pieces of the benchmarks: server processes, TLS material, timing and tables.
+
+The emulator runs in a child process so that ``getrusage(RUSAGE_SELF)`` in the
+benchmark process counts the client's CPU only. Every child started here is
+stopped by its PID in a ``finally`` block.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import resource
+import select
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+__all__ = [
+    "DEPLOYMENT",
+    "PROJECT",
+    "TOKEN",
+    "Admin",
+    "ServerProcess",
+    "TlsFiles",
+    "cpu_seconds",
+    "emulator_process",
+    "fmt",
+    "markdown_table",
+    "median",
+    "percentile",
+    "quiet_logs",
+    "rotate",
+    "tls_files",
+    "webhook_spec",
+]
+
+PROJECT = "demo"
+DEPLOYMENT = "demo-deployment"
+TOKEN = "Token bench"
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+
+def cpu_seconds() -> float:
+    """User plus system CPU of this process, all threads included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile: the value below which ``fraction`` of the values lie."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def rotate(items: Sequence[Any], by: int) -> list[Any]:
+    """The contenders in a different order each round, so no one always goes first."""
+    if not items:
+        return []
+    shift = by % len(items)
+    return list(items[shift:]) + list(items[:shift])
+
+
+def fmt(value: float, digits: int = 0) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "| " + " | ".join("---" for _ in header) + " |",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def quiet_logs() -> None:
+    """Rate-limit waits are expected here; their warnings would only clutter the output."""
+    # The official client resets its package logger's level; its rest module's stays put.
+    logging.getLogger("ubiops.rest").setLevel(logging.CRITICAL)
+    logging.getLogger("aioubiwebhooks").setLevel(logging.ERROR)
+
+
+def webhook_spec(name: str) -> dict[str, Any]:
+    """One webhook as plain data: every contender starts from the same dict."""
+    return {
+        "name": name,
+        "url": "https://example.org/hooks/ubiops",
+        "object_type": "deployment",
+        "object_name": DEPLOYMENT,
+        "event": "deployment_request_completed",
+        "headers": [{"key": "X-Team", "value": "data", "protected": False}],
+        "labels": {"team": "data", "env": "bench"},
+        "description": "benchmark webhook",
+        "timeout": 10,
+    }
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A throw-away CA and a server certificate for 127.0.0.1, as PEM files."""
+
+    ca_path: Path
+    server_pem: Path
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_path))
+
+
+@contextlib.contextmanager
+def tls_files() -> Iterator[TlsFiles]:
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    with tempfile.TemporaryDirectory(prefix="aioubiwebhooks-bench-") as folder:
+        files = TlsFiles(Path(folder, "ca.pem"), Path(folder, "server.pem"))
+        ca.cert_pem.write_to_path(str(files.ca_path))
+        cert.private_key_and_cert_chain_pem.write_to_path(str(files.server_pem))
+        yield files
+
+
+class ServerProcess:
+    """A child process that prints ``listening on URL`` once ready; stopped by its PID."""
+
+    def __init__(self, argv: Sequence[str], *, env: dict[str, str] | None = None) -> None:
+        self.argv = list(argv)
+        self.env = env
+        self.url = ""
+        self._process: subprocess.Popen[str] | None = None
+        self._stderr: Any = None
+
+    def start(self) -> str:
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in stop()
+        self._process = subprocess.Popen(
+            self.argv,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=self.env,
+        )
+        assert self._process.stdout is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or self._process.poll() is not None:
+                break
+            ready, _, _ = select.select([self._process.stdout], [], [], left)
+            if not ready:
+                continue
+            line = self._process.stdout.readline()
+            if line.startswith("listening on "):
+                self.url = line.split("listening on ", 1)[1].strip()
+                return self.url
+            if not line:
+                break
+        message = self._error_output()
+        self.stop()
+        raise RuntimeError(f"{' '.join(self.argv)} did not start: {message}")
+
+    def _error_output(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return str(self._stderr.read())[-2000:]
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(STOP_TIMEOUT)
+            if process.stdout is not None:
+                process.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def emulator_process(
+    *,
+    rate_limit: tuple[int, float] | None = None,
+    admin: bool = True,
+    tls: TlsFiles | None = None,
+) -> ServerProcess:
+    """The emulator in a child process: the library's own command, or TLS via the harness."""
+    if tls is None:
+        argv = [sys.executable, "-m", "aioubiwebhooks.emulator", "--host", "127.0.0.1"]
+    else:
+        argv = [sys.executable, "-m", "benchmarks._tls_emulator", "--cert", str(tls.server_pem)]
+    argv += ["--port", "0"]
+    if rate_limit is not None:
+        argv += ["--rate-limit", f"{rate_limit[0]}/{rate_limit[1]:g}"]
+    if admin:
+        argv.append("--admin")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH", "")]))
+    return ServerProcess(argv, env=env)
+
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Admin:
+    """The emulator's ``/_emulator`` routes: counters and reset between contenders."""
+
+    def __init__(self, root_url: str, tls: TlsFiles | None = None) -> None:
+        self.root_url = root_url.rstrip("/")
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+        if tls is not None:
+            handlers.append(urllib.request.HTTPSHandler(context=tls.client_context()))
+        self._opener = urllib.request.build_opener(*handlers)
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"{self.root_url}/_emulator{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": TOKEN, "Content-Type": "application/json"},
+        )
+        with self._opener.open(request, timeout=10) as answer:
+            raw = answer.read()
+        return json.loads(raw) if raw else None
+
+    def stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/stats")
+        return result
+
+    def reset(self) -> None:
+        self._call("POST", "/reset", {})

@@ -1,0 +1,241 @@
+"""Benchmark 5: deliveries per second a ``WebhookReceiver`` accepts and yields.
+
+A sender in its own process (``benchmarks._sender``: aiohttp, 64 in flight) POSTs
+webhook payloads, each with its own request id. Against a ``WebhookReceiver`` (with
+a secret) whose ``async for`` consumer counts distinct events, and against a bare
+aiohttp handler that reads the body and answers 200. The clock runs from the go
+signal (connections already open) until the sender has its last answer and the
+consumer has its last event. The receiving process's CPU per delivery is counted
+too, and the sender's own: on two cores the sender has about one core, and when
+it needs as much CPU per delivery as the server, it caps the rate of every server
+alike. The receiving CPU per delivery is then the fair comparison.
+
+``python -m benchmarks.receiving [--count 20000] [--rounds 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from ._common import cpu_seconds, fmt, markdown_table, median, rotate
+
+__all__ = ["ReceiveSample", "ReceivingResult", "run"]
+
+RECEIVER = "WebhookReceiver + async for"
+BARE = "bare aiohttp handler"
+SERVERS = (RECEIVER, BARE)
+CONCURRENCY = 64
+SECRET = "Token bench-secret"
+TIMEOUT = 120.0
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ReceiveSample:
+    count: int
+    seconds: float
+    cpu: float
+    lost: int
+    sender_cpu: float = float("nan")
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu / self.count * 1e6
+
+    @property
+    def sender_cpu_us(self) -> float:
+        return self.sender_cpu / self.count * 1e6
+
+
+@dataclass
+class ReceivingResult:
+    count: int
+    rounds: int
+    samples: dict[str, list[ReceiveSample]] = field(default_factory=dict)
+
+    def rate(self, name: str) -> float:
+        return median([s.rate for s in self.samples[name]])
+
+    def rate_ratio(self, name: str = RECEIVER) -> float:
+        pairs = zip(self.samples[name], self.samples[BARE], strict=True)
+        return median([a.rate / b.rate for a, b in pairs])
+
+    def cpu_ratio(self, name: str = RECEIVER) -> float:
+        pairs = zip(self.samples[name], self.samples[BARE], strict=True)
+        return median([a.cpu_us / b.cpu_us for a, b in pairs])
+
+    def cpu_us(self, name: str) -> float:
+        return median([s.cpu_us for s in self.samples[name]])
+
+    def sender_cpu_us(self, name: str) -> float:
+        return median([s.sender_cpu_us for s in self.samples[name]])
+
+    def lost(self) -> int:
+        return sum(s.lost for samples in self.samples.values() for s in samples)
+
+    def to_markdown(self) -> str:
+        rows = []
+        for name, samples in self.samples.items():
+            rows.append(
+                [
+                    name,
+                    fmt(self.rate(name)),
+                    fmt(self.cpu_us(name)),
+                    fmt(self.sender_cpu_us(name)),
+                    fmt(self.rate_ratio(name), 2),
+                    fmt(self.cpu_ratio(name), 2),
+                    str(sum(s.lost for s in samples)),
+                    ", ".join(fmt(s.rate) for s in samples),
+                ]
+            )
+        header = [
+            "server",
+            "deliveries/s (median)",
+            "receiving CPU µs/delivery (median)",
+            "sender CPU µs/delivery (median)",
+            "rate vs bare",
+            "CPU vs bare",
+            "lost",
+            "deliveries/s per round",
+        ]
+        return markdown_table(header, rows)
+
+
+async def _bare(run_sender: Callable[[str], Awaitable[int]], expected: int) -> int:
+    received = 0
+
+    async def acknowledge(request: web.BaseRequest) -> web.Response:
+        nonlocal received
+        await request.read()
+        received += 1
+        return web.Response(status=200)
+
+    runner = web.ServerRunner(web.Server(acknowledge), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        ok = await run_sender(f"http://127.0.0.1:{runner.addresses[0][1]}/")
+    finally:
+        await runner.cleanup()
+    return expected - min(received, ok)
+
+
+async def _receiver(run_sender: Callable[[str], Awaitable[int]], expected: int) -> int:
+    from aioubiwebhooks.receiver import WebhookReceiver
+
+    seen: set[str] = set()
+    async with WebhookReceiver(port=0, secret=SECRET) as receiver:
+
+        async def consume() -> None:
+            async for event in receiver:
+                seen.add(event.request_id)
+                if len(seen) >= expected:
+                    return
+
+        consumer = asyncio.ensure_future(consume())
+        try:
+            ok = await run_sender(receiver.url)
+            await asyncio.wait_for(consumer, TIMEOUT)
+        finally:
+            consumer.cancel()
+        stats = receiver.stats
+    if stats.duplicates or stats.total_rejected:
+        raise RuntimeError(f"receiver saw duplicates or rejections: {stats}")
+    return expected - min(len(seen), ok, stats.accepted)
+
+
+async def _round(name: str, count: int) -> ReceiveSample:
+    """One server, one sender process; the clock starts at the go signal."""
+    expected = count + CONCURRENCY  # the warm-up burst is delivered too
+    clock: dict[str, float] = {"sender_cpu": float("nan")}
+
+    async def run_sender(url: str) -> int:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "benchmarks._sender",
+            "--url",
+            url,
+            "--count",
+            str(count),
+            "--concurrency",
+            str(CONCURRENCY),
+            "--secret",
+            SECRET,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        try:
+            assert process.stdout is not None
+            assert process.stdin is not None
+            ready: dict[str, Any] = json.loads(
+                await asyncio.wait_for(process.stdout.readline(), TIMEOUT)
+            )
+            if ready.get("warm_ok") != CONCURRENCY:
+                raise RuntimeError(f"sender warm-up failed: {ready}")
+            clock["cpu"], clock["start"] = cpu_seconds(), time.perf_counter()
+            process.stdin.write(b"go\n")
+            await process.stdin.drain()
+            line = await asyncio.wait_for(process.stdout.readline(), TIMEOUT)
+            done: dict[str, Any] = json.loads(line)
+            clock["sender_cpu"] = float(done["cpu"])
+            return CONCURRENCY + int(done["ok"])
+        finally:
+            if process.returncode is None:
+                try:
+                    await asyncio.wait_for(process.wait(), 10)
+                except asyncio.TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+    if name == BARE:
+        lost = await _bare(run_sender, expected)
+    else:
+        lost = await _receiver(run_sender, expected)
+    seconds = time.perf_counter() - clock["start"]
+    cpu = cpu_seconds() - clock["cpu"]
+    return ReceiveSample(count, seconds, cpu, lost, clock["sender_cpu"])
+
+
+def run(count: int, rounds: int, *, log: Callable[[str], None] = print) -> ReceivingResult:
+    result = ReceivingResult(count, rounds, {name: [] for name in SERVERS})
+    for round_index in range(rounds):
+        for name in rotate(SERVERS, round_index):
+            sample = asyncio.run(_round(name, count))
+            result.samples[name].append(sample)
+            log(
+                f"  receiving round {round_index + 1}/{rounds} {name}: "
+                f"{sample.rate:,.0f} deliveries/s, {sample.cpu_us:,.0f} µs CPU, lost {sample.lost}"
+            )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(run(args.count, args.rounds).to_markdown())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,355 @@
+"""Benchmark 1: throughput and client CPU per request, plain HTTP and TLS.
+
+Each contender creates, then gets, then deletes the same N webhooks against the
+emulator in a child process (rate limit off), so the CPU counted by
+``getrusage(RUSAGE_SELF)`` here is the client's alone. Contenders run in turn,
+in a rotated order each round; medians over rounds and ratios from the same
+run are reported.
+
+- ``aioubiwebhooks``: ``bulk_create`` / ``run_bulk(webhooks_get)`` / ``bulk_delete``;
+- ``raw aiohttp``: one ``ClientSession``, hand-built JSON bodies, ``json.loads`` of
+  answers and nothing else: the floor for any aiohttp client;
+- ``ubiops sequential`` and ``ubiops pool_threads=K``: the official client, one call
+  at a time, or with ``async_req=True`` on a thread pool.
+
+Over TLS every contender trusts the test CA: the library through
+``WebhooksSession(verify_tls=ssl_context)``, raw aiohttp through its connector and
+the official client through ``Configuration.ssl_ca_cert``.
+
+``python -m benchmarks.throughput [--n 2000] [--rounds 3] [--tls]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import ssl
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from ._common import (
+    PROJECT,
+    TOKEN,
+    TlsFiles,
+    cpu_seconds,
+    emulator_process,
+    fmt,
+    markdown_table,
+    median,
+    quiet_logs,
+    rotate,
+    tls_files,
+    webhook_spec,
+)
+
+__all__ = [
+    "CONCURRENCY",
+    "Contender",
+    "Sample",
+    "ThroughputResult",
+    "contenders",
+    "measure",
+    "run",
+]
+
+CONCURRENCY = 64
+POOL_THREADS = 16
+CONNECTION_LIMIT = 100
+TIMEOUT = 60.0
+
+LIB = "aioubiwebhooks"
+RAW = "raw aiohttp"
+OFFICIAL = "ubiops sequential"
+
+
+def official_pool(threads: int) -> str:
+    return f"ubiops pool_threads={threads}"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One contender's run: requests made, wall seconds and client CPU seconds."""
+
+    requests: int
+    wall: float
+    cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.wall
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu / self.requests * 1e6
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A named client setup: ``kind`` is lib, raw or official; ``concurrency`` its fan-out."""
+
+    name: str
+    kind: str
+    concurrency: int
+
+
+def contenders(concurrency: int = CONCURRENCY, pool_threads: int = POOL_THREADS) -> list[Contender]:
+    return [
+        Contender(LIB, "lib", concurrency),
+        Contender(RAW, "raw", concurrency),
+        Contender(OFFICIAL, "official", 1),
+        Contender(official_pool(pool_threads), "official", pool_threads),
+    ]
+
+
+# --- the contenders ---------------------------------------------------------------------------
+
+
+def _connector(ssl_context: ssl.SSLContext | None) -> aiohttp.TCPConnector:
+    return aiohttp.TCPConnector(
+        limit=CONNECTION_LIMIT, ssl=ssl_context if ssl_context is not None else True
+    )
+
+
+async def _lib(
+    base_url: str, names: Sequence[str], concurrency: int, ssl_context: ssl.SSLContext | None
+) -> Sample:
+    from aioubiwebhooks import Outcome, WebhooksSession, bulk
+
+    specs = [webhook_spec(name) for name in names]
+    started_cpu, started = cpu_seconds(), asyncio.get_running_loop().time()
+    async with WebhooksSession(
+        TOKEN,
+        base_url + "/v2.1",
+        timeout=TIMEOUT,
+        connection_limit=CONNECTION_LIMIT,
+        verify_tls=ssl_context if ssl_context is not None else True,
+    ) as session:
+        created = await session.bulk_create(PROJECT, specs, concurrency=concurrency)
+        fetched = await bulk.run_bulk(
+            list(names),
+            lambda name: session.webhooks_get(PROJECT, name),
+            concurrency=concurrency,
+        )
+        deleted = await session.bulk_delete(PROJECT, names, concurrency=concurrency)
+    wall = asyncio.get_running_loop().time() - started
+    cpu = cpu_seconds() - started_cpu
+    outcomes: list[Outcome[Any, Any]] = [*created, *fetched, *deleted]
+    failed = [o for o in outcomes if not o.ok or o.skipped]
+    if failed:
+        raise RuntimeError(f"{LIB}: {len(failed)} calls failed, first: {failed[0]}")
+    return Sample(3 * len(names), wall, cpu)
+
+
+async def _workers(
+    items: Iterable[str], concurrency: int, call: Callable[[str], Awaitable[None]]
+) -> None:
+    pending = iter(items)
+
+    async def worker() -> None:
+        for item in pending:
+            await call(item)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def _raw(
+    base_url: str, names: Sequence[str], concurrency: int, ssl_context: ssl.SSLContext | None
+) -> Sample:
+    api = f"{base_url}/v2.1/projects/{PROJECT}/webhooks"
+    headers = {"Authorization": TOKEN}
+    json_headers = {**headers, "Content-Type": "application/json"}
+    specs = {name: webhook_spec(name) for name in names}
+    loop = asyncio.get_running_loop()
+    started_cpu, started = cpu_seconds(), loop.time()
+    async with aiohttp.ClientSession(
+        connector=_connector(ssl_context), timeout=aiohttp.ClientTimeout(total=TIMEOUT)
+    ) as session:
+
+        async def create(name: str) -> None:
+            body = json.dumps(specs[name]).encode()
+            async with session.post(api, data=body, headers=json_headers) as answer:
+                data = await answer.read()
+                if answer.status != 201:
+                    raise RuntimeError(f"{RAW}: create answered {answer.status}")
+            json.loads(data)
+
+        async def get(name: str) -> None:
+            async with session.get(f"{api}/{name}", headers=headers) as answer:
+                data = await answer.read()
+                if answer.status != 200:
+                    raise RuntimeError(f"{RAW}: get answered {answer.status}")
+            json.loads(data)
+
+        async def delete(name: str) -> None:
+            async with session.delete(f"{api}/{name}", headers=headers) as answer:
+                await answer.read()
+                if answer.status != 204:
+                    raise RuntimeError(f"{RAW}: delete answered {answer.status}")
+
+        for call in (create, get, delete):
+            await _workers(names, concurrency, call)
+    return Sample(3 * len(names), loop.time() - started, cpu_seconds() - started_cpu)
+
+
+def _official(base_url: str, names: Sequence[str], threads: int, tls: TlsFiles | None) -> Sample:
+    import time
+
+    import ubiops
+
+    config = ubiops.Configuration(host=base_url + "/v2.1", api_key={"Authorization": TOKEN})
+    if tls is not None:
+        config.ssl_ca_cert = str(tls.ca_path)
+    specs = [webhook_spec(name) for name in names]
+    started_cpu, started = cpu_seconds(), time.perf_counter()
+    client = ubiops.ApiClient(config, pool_threads=max(threads, 1))
+    try:
+        core = ubiops.CoreApi(client)
+        if threads <= 1:
+            for spec in specs:
+                core.webhooks_create(PROJECT, spec)
+            for name in names:
+                core.webhooks_get(PROJECT, name)
+            for name in names:
+                core.webhooks_delete(PROJECT, name)
+        else:
+            phases: list[Callable[[Any], Any]] = [
+                lambda spec: core.webhooks_create(PROJECT, spec, async_req=True),
+                lambda name: core.webhooks_get(PROJECT, name, async_req=True),
+                lambda name: core.webhooks_delete(PROJECT, name, async_req=True),
+            ]
+            for phase, items in zip(phases, (specs, names, names), strict=True):
+                results = [phase(item) for item in items]
+                for result in results:
+                    result.get(TIMEOUT)
+    finally:
+        client.close()
+    return Sample(3 * len(names), time.perf_counter() - started, cpu_seconds() - started_cpu)
+
+
+def measure(
+    contender: Contender, base_url: str, names: Sequence[str], tls: TlsFiles | None
+) -> Sample:
+    """Run one contender once: create, get and delete ``names``."""
+    ssl_context = tls.client_context() if tls is not None else None
+    if contender.kind == "lib":
+        return asyncio.run(_lib(base_url, names, contender.concurrency, ssl_context))
+    if contender.kind == "raw":
+        return asyncio.run(_raw(base_url, names, contender.concurrency, ssl_context))
+    return _official(base_url, names, contender.concurrency, tls)
+
+
+# --- the comparison ---------------------------------------------------------------------------
+
+
+@dataclass
+class ThroughputResult:
+    """Samples per contender, for one transport (plain HTTP or TLS)."""
+
+    n: int
+    rounds: int
+    tls: bool
+    order: list[str]
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+
+    def rate(self, name: str) -> float:
+        return median([s.rate for s in self.samples[name]])
+
+    def cpu_us(self, name: str) -> float:
+        return median([s.cpu_us for s in self.samples[name]])
+
+    def cpu_ratio(self, name: str, against: str) -> float:
+        """Median over rounds of the per-round ratio: both ran in the same round."""
+        # Extra rounds run the aiohttp contenders only: pairs are taken by round index.
+        pairs = zip(self.samples[name], self.samples[against], strict=False)
+        return median([a.cpu_us / b.cpu_us for a, b in pairs])
+
+    def best_official(self) -> str:
+        """The official variant with the lowest CPU per request: the fairest baseline."""
+        officials = [n for n in self.order if n.startswith("ubiops")]
+        return min(officials, key=self.cpu_us)
+
+    def to_markdown(self) -> str:
+        rows = []
+        for name in self.order:
+            rates = ", ".join(fmt(s.rate) for s in self.samples[name])
+            rows.append(
+                [
+                    name,
+                    fmt(self.rate(name)),
+                    fmt(self.cpu_us(name)),
+                    fmt(self.cpu_ratio(name, RAW), 2),
+                    fmt(self.cpu_ratio(name, OFFICIAL), 2),
+                    fmt(self.rate(name) / self.rate(RAW), 2),
+                    rates,
+                ]
+            )
+        header = [
+            "contender",
+            "requests/s (median)",
+            "client CPU µs/request (median)",
+            "CPU vs raw aiohttp",
+            "CPU vs ubiops sequential",
+            "rate vs raw aiohttp",
+            "requests/s per round",
+        ]
+        return markdown_table(header, rows)
+
+
+def run(
+    n: int,
+    rounds: int,
+    *,
+    tls: bool,
+    extra_rounds: int = 0,
+    log: Callable[[str], None] = print,
+) -> ThroughputResult:
+    """Every contender ``rounds`` times on one emulator process (TLS or plain).
+
+    ``extra_rounds`` more rounds run only the aiohttp-based contenders, which take
+    seconds where the official client takes tens of them: their ratios are the
+    noisiest and gain most from more pairs.
+    """
+    quiet_logs()
+    chosen = contenders()
+    fast = [c for c in chosen if c.kind != "official"]
+    schedule = [chosen] * rounds + [fast] * extra_rounds
+    result = ThroughputResult(n, rounds + extra_rounds, tls, [c.name for c in chosen])
+    result.samples = {c.name: [] for c in chosen}
+    with tls_files() as files:
+        tls_used = files if tls else None
+        with emulator_process(tls=tls_used, admin=False) as emulator:
+            for round_index, group in enumerate(schedule):
+                for contender in rotate(group, round_index):
+                    names = [
+                        f"tp-{contender.kind}-{contender.concurrency}-{round_index}-{i}"
+                        for i in range(n)
+                    ]
+                    sample = measure(contender, emulator.url, names, tls_used)
+                    result.samples[contender.name].append(sample)
+                    log(
+                        f"  {'tls' if tls else 'http'} round {round_index + 1}/{len(schedule)} "
+                        f"{contender.name}: {sample.rate:,.0f} req/s, "
+                        f"{sample.cpu_us:,.0f} µs CPU/req"
+                    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="webhooks per contender and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--extra-rounds", type=int, default=4, help="more rounds of the aiohttp contenders only"
+    )
+    parser.add_argument("--tls", action="store_true", help="serve the emulator over TLS")
+    args = parser.parse_args()
+    result = run(args.n, args.rounds, tls=args.tls, extra_rounds=args.extra_rounds)
+    print(result.to_markdown())
+
+
+if __name__ == "__main__":
+    main()
