@@ -38,7 +38,7 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check aioubiwebhooks tests benchmarks docs/examples docs/_ext
 	$(BIN)/ruff format --check aioubiwebhooks tests benchmarks docs/examples docs/_ext
-	$(BIN)/mypy --strict aioubiwebhooks
+	$(BIN)/mypy --strict aioubiwebhooks benchmarks
 
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
