@@ -13,7 +13,6 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -106,21 +105,11 @@ class Transport:
         self._session = client_session
         self._connection_limit = connection_limit
         self._headers = {"Authorization": authorization, "User-Agent": user_agent}
+        self._json_headers = _JSON_HEADERS | self._headers
         self._ssl = ssl
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self._base!r}, authorization=<hidden>)"
-
-    async def __aenter__(self) -> Transport:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or (self._owns_session and self._session.closed):
@@ -152,7 +141,7 @@ class Transport:
         url = URL(self._base + path, encoded=True)
         if params:
             url = url.with_query(params)
-        headers = _JSON_HEADERS | self._headers if body is not None else self._headers
+        headers = self._json_headers if body is not None else self._headers
         session = self._client()
         pacer = self.pacer
         attempt = 0
