@@ -139,17 +139,21 @@ async def _carry_out(
     return status
 
 
+async def _plan_from_args(session: WebhooksSession, args: argparse.Namespace) -> sync.Plan:
+    """The plan for ``plan`` and ``apply``: the spec file against the project."""
+    return await sync.plan(
+        session,
+        args.project,
+        _load(args.specfile),
+        args.prune,
+        protected_values=_protected(args),
+        rotate_secrets=args.rotate_secrets,
+    )
+
+
 async def plan_command(args: argparse.Namespace, out: Output) -> int:
-    desired = _load(args.specfile)
     async with options.connect(args) as session:
-        plan = await sync.plan(
-            session,
-            args.project,
-            desired,
-            args.prune,
-            protected_values=_protected(args),
-            rotate_secrets=args.rotate_secrets,
-        )
+        plan = await _plan_from_args(session, args)
     _show_plan(out, plan)
     if plan.blocked:
         return _blocked(out, plan, extra={"project": args.project})
@@ -159,16 +163,8 @@ async def plan_command(args: argparse.Namespace, out: Output) -> int:
 
 
 async def apply_command(args: argparse.Namespace, out: Output) -> int:
-    desired = _load(args.specfile)
     async with options.connect(args) as session:
-        plan = await sync.plan(
-            session,
-            args.project,
-            desired,
-            args.prune,
-            protected_values=_protected(args),
-            rotate_secrets=args.rotate_secrets,
-        )
+        plan = await _plan_from_args(session, args)
         return await _carry_out(out, session, plan, args, project=args.project)
 
 
