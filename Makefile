@@ -1,25 +1,40 @@
-# Every target creates .venv on first use and installs what it needs.
+# Every target creates its virtual environment on first use and installs what it needs.
+#
+# The suite runs twice: in .venv on the newest releases of every dependency, and in
+# .venv-oldest on the oldest releases the package declares (constraints/oldest.txt).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+OLDEST := .venv-oldest
+OLDEST_BIN := $(OLDEST)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+OLDEST_STAMP := $(OLDEST)/.installed-dev
 DOCS_STAMP := $(VENV)/.installed-docs
 BENCH_STAMP := $(VENV)/.installed-bench
+PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test test-newest test-oldest test-fast lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(OLDEST_BIN)/python:
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST_BIN)/python -m pip install --quiet --upgrade pip
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
 	touch $@ $(RUN_STAMP)
+
+$(OLDEST_STAMP): pyproject.toml constraints/oldest.txt | $(OLDEST_BIN)/python
+	$(OLDEST_BIN)/python -m pip install --quiet -e '.[dev]' -c constraints/oldest.txt
+	touch $@
 
 $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
@@ -32,8 +47,18 @@ $(BENCH_STAMP): $(DEV_STAMP)
 demo: $(RUN_STAMP)
 	$(BIN)/aioubiwebhooks demo
 
-test: $(DEV_STAMP)
-	$(BIN)/python -m pytest
+# The whole suite on the newest dependencies, then on the oldest declared ones.
+test: test-newest test-oldest
+
+test-newest: $(DEV_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-oldest: $(OLDEST_STAMP)
+	$(OLDEST_BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# The unit tests only: no sockets, a few seconds.
+test-fast: $(DEV_STAMP)
+	$(BIN)/python -m pytest tests/unit -q
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check aioubiwebhooks tests benchmarks docs/examples docs/_ext
@@ -47,4 +72,4 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run_all
 
 clean:
-	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OLDEST) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache

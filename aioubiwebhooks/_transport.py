@@ -222,8 +222,12 @@ class Transport:
 def _transport_error(error: BaseException, method: str, path: str) -> ApiConnectionError:
     """The typed error for a request that got no answer; ``sent`` says if it may have arrived."""
     if isinstance(error, aiohttp.ClientConnectorError):
+        try:
+            reason = error.os_error.strerror
+        except AttributeError:  # a certificate error has no os_error before aiohttp 3.12
+            reason = None
         return ApiConnectionError(
-            f"cannot connect: {error.os_error.strerror or error}",
+            f"cannot connect: {reason or error}",
             method=method,
             path=path,
             sent=False,

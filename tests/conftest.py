@@ -1,8 +1,17 @@
-"""Shared fixtures: backoff sleeps off (retries still happen), a fresh emulator per test."""
+"""Shared fixtures: backoff sleeps off (retries still happen), a fresh emulator per test.
+
+The suite is laid out by what a test needs:
+
+- ``tests/unit/``: pure logic, no sockets (a guard below refuses to open one), seconds;
+- ``tests/integration/``: real servers on loopback (the emulator, the receiver, ...);
+- ``tests/slow/``: soaks, floods and builds that take tens of seconds.
+"""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +19,27 @@ from aiohttp import web
 
 import aioubiwebhooks
 from aioubiwebhooks.emulator import Emulator
+
+
+_UNIT = Path(__file__).parent / "unit"
+
+
+class SocketInUnitTest(AssertionError):
+    """A unit test tried to reach the network; it belongs in tests/integration/."""
+
+
+@pytest.fixture(autouse=True)
+def _no_sockets_in_unit_tests(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if _UNIT not in Path(str(request.node.path)).parents:
+        return
+
+    def refuse(self: socket.socket, *args: object) -> None:
+        raise SocketInUnitTest(f"unit tests open no connections (tried {args!r:.80})")
+
+    for name in ("bind", "connect", "connect_ex"):
+        monkeypatch.setattr(socket.socket, name, refuse)
 
 
 @pytest.fixture(autouse=True)

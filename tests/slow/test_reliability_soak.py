@@ -20,7 +20,7 @@ model of what should be there, built only from what the client was told:
 
 Run it alone, with its figures, with::
 
-    .venv/bin/python -m pytest tests/test_reliability_soak.py -s -q
+    .venv/bin/python -m pytest tests/slow/test_reliability_soak.py -s -q
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ import pytest
 
 from aioubiwebhooks.emulator import EmulatorThread
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "examples"
 TIMEOUT = 120.0

@@ -257,7 +257,10 @@ async def test_http_errors_are_json(http: aiohttp.ClientSession, emu: Emulator) 
     )
     assert status == 413
     assert "error" in error
-    async with http.get(f"{emu.root_url}/elsewhere") as response:
+    async with (
+        aiohttp.ClientSession() as outside,  # a base URL session only takes relative paths
+        outside.get(f"{emu.root_url}/elsewhere") as response,
+    ):
         assert response.status == 404
         assert "error" in await response.json()
 

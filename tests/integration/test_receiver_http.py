@@ -244,7 +244,9 @@ async def test_header_flood_is_cut_off_by_the_parser(http: aiohttp.ClientSession
     async with WebhookReceiver(max_headers=10) as receiver:
         flood = {f"X-Extra-{n}": "1" for n in range(100)}
         async with http.post(receiver.url, json=payload(), headers=flood) as response:
-            assert response.status == 400
+            # aiohttp's parser refuses it (400) where it enforces max_headers (3.12 on);
+            # older parsers let it through to the receiver's own check (431).
+            assert response.status in (400, 431)
         assert receiver.stats.accepted == 0
         assert receiver.events == ()
 
