@@ -3,6 +3,7 @@
 from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._retry import RetryPolicy, is_testing, set_testing
+from ._version import __version__
 from .bulk import BulkProgress
 from .errors import (
     ApiConnectionError,
@@ -40,8 +41,6 @@ from .models import (
 from .receiver import ReceiverStats, WebhookReceiver
 from .session import DEFAULT_HOST, InsecureTransportWarning, WebhooksSession
 from .sync import ApplyResult, CopyResult, Plan, PlanBlockedError
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_HOST",

@@ -18,7 +18,8 @@ from typing import Any, Final
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from .events import HIDDEN, DeploymentEvent, PipelineEvent, WebhookEvent
+from ._redact import HIDDEN
+from .events import DeploymentEvent, PipelineEvent, WebhookEvent
 from .models import EventType, ObjectType
 
 __all__ = [

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 from typing import Generic, TypeVar
 
 import attrs
 
 from .errors import UbiOpsError
 
-__all__ = ["Outcome"]
+__all__ = ["Outcome", "attempt_counter", "count_attempts"]
 
 _I = TypeVar("_I")
 _V = TypeVar("_V")
@@ -38,3 +39,25 @@ class Outcome(Generic[_I, _V]):
         if self.error is not None:
             raise self.error
         return self.value  # type: ignore[return-value]
+
+
+_attempts: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "aioubiwebhooks_attempts", default=None
+)
+
+
+def count_attempts() -> list[int]:
+    """Count, from now on in this task, every request attempt sent; read ``counter[0]``.
+
+    Lets a many-item call report how many requests each item took (its
+    :attr:`Outcome.attempts`), across retries, 429 waits and follow-up calls, without
+    threading a counter through every layer. The transport adds to it.
+    """
+    counter = [0]
+    _attempts.set(counter)
+    return counter
+
+
+def attempt_counter() -> list[int] | None:
+    """The counter :func:`count_attempts` set in this task, or None when nobody counts."""
+    return _attempts.get()

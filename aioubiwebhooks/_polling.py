@@ -20,16 +20,13 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import TYPE_CHECKING
 
 import attrs
 
+from ._endpoints import WebhooksAPI
 from ._outcome import Outcome
 from .errors import TestFailedError, TestTimeoutError, UbiOpsError, ValidationError
 from .models import TestStatus, WebhookTestDetail
-
-if TYPE_CHECKING:
-    from .session import WebhooksSession
 
 __all__ = ["PollSchedule", "await_test", "await_tests", "watch_test"]
 
@@ -65,7 +62,7 @@ class PollSchedule:
 
 
 async def watch_test(
-    session: WebhooksSession,
+    session: WebhooksAPI,
     project_name: str,
     test_id: str,
     *,
@@ -109,7 +106,7 @@ def _timed_out(test_id: str, last: WebhookTestDetail | None, timeout: float) -> 
 
 
 async def await_test(
-    session: WebhooksSession,
+    session: WebhooksAPI,
     project_name: str,
     test_id: str,
     *,
@@ -134,7 +131,7 @@ async def await_test(
 
 
 async def await_tests(
-    session: WebhooksSession,
+    session: WebhooksAPI,
     project_name: str,
     test_ids: Iterable[str],
     *,

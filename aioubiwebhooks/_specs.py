@@ -23,6 +23,7 @@ from typing import Any, Final, Literal
 import attrs
 import yaml
 
+from ._redact import HIDDEN
 from .errors import ValidationError
 from .models import WebhookCreate, WebhookDetail, WebhookHeader
 
@@ -49,8 +50,6 @@ SpecFormat = Literal["json", "yaml"]
 SPEC_FIELDS: Final = tuple(a.name for a in attrs.fields(WebhookCreate))
 """Every field of a spec, in the order they are written."""
 
-HIDDEN: Final = "<hidden>"
-"""How a known protected value is shown in plans and summaries."""
 
 STAND_IN: Final = "\x00unknown-protected-value"
 """Stands in for a protected value that is not known, so the rest of a spec can be

@@ -8,7 +8,6 @@ what went wrong.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import logging
 import time
@@ -19,6 +18,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from ._outcome import attempt_counter
 from ._ratelimit import Pacer, parse_rate_limit_headers
 from ._retry import RETRYABLE_STATUSES, RetryOn, RetryPolicy
 from .errors import (
@@ -28,27 +28,11 @@ from .errors import (
     api_error_for_status,
 )
 
-__all__ = ["Response", "Transport", "count_attempts", "error_message_from_body"]
+__all__ = ["Response", "Transport", "error_message_from_body"]
 
 logger = logging.getLogger("aioubiwebhooks")
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
-
-_attempts: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
-    "aioubiwebhooks_attempts", default=None
-)
-
-
-def count_attempts() -> list[int]:
-    """Count, from now on in this task, every request attempt sent; read ``counter[0]``.
-
-    Lets a many-item call report how many requests each item took, across retries,
-    429 waits and follow-up calls, without threading a counter through every layer.
-    """
-    counter = [0]
-    _attempts.set(counter)
-    return counter
-
 
 _MAX_MESSAGE = 500
 
@@ -147,7 +131,7 @@ class Transport:
         attempt = 0
         rate_limit_waited = 0.0
         retries = 0
-        counter = _attempts.get()
+        counter = attempt_counter()
         while True:
             attempt += 1
             if counter is not None:

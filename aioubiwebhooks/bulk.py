@@ -12,14 +12,15 @@ same name, raise ValidationError naming the item, and no request is made.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 import attrs
 
 from ._compare import IMMUTABLE_FIELDS, differences
-from ._outcome import Outcome
-from ._transport import count_attempts
+from ._endpoints import WebhooksAPI
+from ._outcome import Outcome, count_attempts
+from ._polling import await_tests
 from .errors import ConflictError, NotAttemptedError, NotFoundError, UbiOpsError, ValidationError
 from .models import (
     WebhookCreate,
@@ -28,9 +29,6 @@ from .models import (
     WebhookTestDetail,
     WebhookUpdate,
 )
-
-if TYPE_CHECKING:
-    from .session import WebhooksSession
 
 __all__ = [
     "BulkProgress",
@@ -153,7 +151,7 @@ def _unique_names(names: Iterable[str], field: str) -> None:
 
 
 async def bulk_create(
-    session: WebhooksSession,
+    session: WebhooksAPI,
     project_name: str,
     items: Iterable[WebhookCreate | Mapping[str, Any]],
     *,
@@ -211,7 +209,7 @@ def update_for(spec: WebhookCreate, stored: WebhookDetail) -> WebhookUpdate:
 
 
 async def bulk_update(
-    session: WebhooksSession,
+    session: WebhooksAPI,
     project_name: str,
     updates: Mapping[str, WebhookUpdate | Mapping[str, Any]],
     *,
@@ -233,7 +231,7 @@ async def bulk_update(
 
 
 async def bulk_delete(
-    session: WebhooksSession,
+    session: WebhooksAPI,
     project_name: str,
     names: Iterable[str],
     *,
@@ -279,7 +277,7 @@ async def bulk_delete(
 
 
 async def bulk_test(
-    session: WebhooksSession,
+    session: WebhooksAPI,
     project_name: str,
     specs: Iterable[WebhookTestCreate | Mapping[str, Any]],
     *,
@@ -310,7 +308,7 @@ async def bulk_test(
     finished: list[Outcome[WebhookTestCreate, WebhookTestDetail]] = list(created)
     done = len(created) - len(pending)
     failed = sum(1 for o in created if not o.ok)
-    async for result in session.await_tests(project_name, list(pending), timeout=timeout):
+    async for result in await_tests(session, project_name, list(pending), timeout=timeout):
         index = pending[result.item]
         finished[index] = attrs.evolve(
             created[index], value=result.value or created[index].value, error=result.error

@@ -23,7 +23,6 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
-from . import __version__
 from ._cli import commands, deliveries, migrate
 from ._cli.output import (
     EXIT_FAILED,
@@ -33,6 +32,7 @@ from ._cli.output import (
     Output,
     UsageError,
 )
+from ._version import __version__
 from .errors import UbiOpsError, ValidationError
 
 __all__ = ["build_parser", "main"]

@@ -20,12 +20,11 @@ from typing import Any, ClassVar, Final
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ._redact import HIDDEN
 from .models import EventType, ObjectType
 
 __all__ = ["HIDDEN", "DeploymentEvent", "PipelineEvent", "WebhookEvent", "event_to_json"]
 
-HIDDEN: Final = "<hidden>"
-"""Stands in for a secret header's value in an event's stored headers."""
 
 _RESULT_REPR_MAX: Final = 80
 

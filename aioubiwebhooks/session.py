@@ -28,6 +28,7 @@ from ._polling import PollSchedule
 from ._ratelimit import Pacer, Pacing
 from ._retry import RetryOn, RetryPolicy
 from ._transport import Response, Transport
+from ._version import __version__
 from .errors import ConflictError, NotFoundError, ResponseDecodeError, ValidationError
 from .models import (
     EventType,
@@ -164,8 +165,6 @@ class WebhooksSession:
         verify_tls: bool | ssl.SSLContext = True,
         user_agent: str | None = None,
     ):
-        from . import __version__
-
         authorization = _normalise_token(token)
         self.host = _normalise_host(host)
         """The API base URL in use, version included."""

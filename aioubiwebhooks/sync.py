@@ -28,11 +28,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import attrs
 
 from ._compare import IMMUTABLE_FIELDS, differences
+from ._endpoints import WebhooksAPI
 from ._outcome import Outcome
 from ._specs import (
     STAND_IN,
@@ -50,9 +51,6 @@ from ._specs import (
 from .bulk import DEFAULT_CONCURRENCY, ProgressHook, SkipItem, run_bulk, update_for
 from .errors import ConflictError, NotFoundError, UbiOpsError, ValidationError
 from .models import WebhookCreate, WebhookDetail, WebhookHeader, WebhookUpdate
-
-if TYPE_CHECKING:
-    from .session import WebhooksSession
 
 __all__ = [
     "Action",
@@ -464,7 +462,7 @@ def _prepare(
 # --- export, plan, apply ----------------------------------------------------------------------
 
 
-async def export(session: WebhooksSession, project: str) -> list[dict[str, Any]]:
+async def export(session: WebhooksAPI, project: str) -> list[dict[str, Any]]:
     """The project's webhooks as specs, sorted by name, every field present.
 
     Protected header values are unknown to the API and exported as ``None``; write
@@ -559,7 +557,7 @@ def _decide(
 
 
 async def plan(
-    session: WebhooksSession,
+    session: WebhooksAPI,
     project: str,
     desired: Iterable[SpecInput],
     prune: bool = False,
@@ -584,7 +582,7 @@ async def plan(
 
 
 async def apply(
-    session: WebhooksSession,
+    session: WebhooksAPI,
     plan: Plan,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -682,9 +680,9 @@ def _rewrite(url: str, pairs: Sequence[tuple[str, str]]) -> str:
 
 
 async def copy(
-    source_session: WebhooksSession,
+    source_session: WebhooksAPI,
     source_project: str,
-    target_session: WebhooksSession,
+    target_session: WebhooksAPI,
     target_project: str,
     *,
     rename: Renamer | Sequence[Renamer] | None = None,

@@ -20,7 +20,6 @@ from aiohttp import web
 import aioubiwebhooks
 from aioubiwebhooks.emulator import Emulator
 
-
 _UNIT = Path(__file__).parent / "unit"
 
 

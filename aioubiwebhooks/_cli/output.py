@@ -23,6 +23,7 @@ from typing import Any, Final, TextIO
 import attrs
 
 from .._convert import unstructure
+from .._redact import HIDDEN
 from ..bulk import BulkProgress
 from ..errors import ApiError, UbiOpsError, ValidationError
 from ..models import WebhookDetail, WebhookTestDetail
@@ -51,7 +52,6 @@ EXIT_USAGE: Final = 2
 """Bad input: a flag, a spec or a missing setting, found before any request is sent."""
 EXIT_INTERRUPTED: Final = 130
 
-HIDDEN: Final = "<hidden>"
 MAX_LISTED_FAILURES: Final = 20
 
 
