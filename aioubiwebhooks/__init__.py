@@ -3,6 +3,7 @@
 from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._retry import RetryPolicy, is_testing, set_testing
+from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
 from .bulk import BulkProgress
 from .errors import (
@@ -18,10 +19,13 @@ from .errors import (
     PermissionDeniedError,
     RateLimitError,
     ReceiverClosedError,
+    RedirectError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     TestFailedError,
     TestTimeoutError,
+    TlsError,
     UbiOpsError,
     ValidationError,
 )
@@ -57,7 +61,10 @@ __all__ = [
     "DeploymentEvent",
     "EventTimeoutError",
     "EventType",
+    "HttpRequest",
+    "HttpResponse",
     "InsecureTransportWarning",
+    "MockTransport",
     "NotAttemptedError",
     "NotFoundError",
     "ObjectType",
@@ -70,12 +77,16 @@ __all__ = [
     "RateLimitError",
     "ReceiverClosedError",
     "ReceiverStats",
+    "RedirectError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "TestFailedError",
     "TestStatus",
     "TestTimeoutError",
+    "TlsError",
+    "Transport",
     "UbiOpsError",
     "ValidationError",
     "WebhookCreate",
