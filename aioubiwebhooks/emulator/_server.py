@@ -24,6 +24,7 @@ from ._auth import DEFAULT_TOKEN
 from ._delivery import DelaySource, DeliveryRecord
 from ._faults import FaultInjector
 from ._problems import NotFound
+from ._ratelimit import ResetRounding
 from ._state import EmulatorState, SeedSource
 from ._stats import Stats
 from ._store import DEFAULT_MAX_PENDING_TESTS
@@ -58,7 +59,9 @@ class Emulator:
     ``(limit, window_seconds)`` or None (off): one fixed window shared by all
     clients of this emulator (the real service keeps one per source IP, and tests
     all come from 127.0.0.1), starting at the first request after the previous
-    window ended; 429 answers do not use up budget. ``test_delay`` keeps webhook tests
+    window ended; 429 answers do not use up budget. ``reset_rounding`` says how
+    ``x-ratelimit-reset`` rounds the seconds left: ``"up"`` (default) or ``"down"``
+    (as a Redis TTL does). ``test_delay`` keeps webhook tests
     pending that many seconds, or calls a function for each test. ``admin`` mounts
     the ``/_emulator/`` routes. Faults are injected through :attr:`faults`; what
     happened is counted in :attr:`stats`.
@@ -72,6 +75,7 @@ class Emulator:
         token: str | None = None,
         seed: SeedSource = None,
         rate_limit: tuple[int, float] | None = None,
+        reset_rounding: ResetRounding = "up",
         test_delay: DelaySource = 0.0,
         admin: bool = False,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
@@ -86,6 +90,7 @@ class Emulator:
             token=token,
             seed=seed,
             rate_limit=rate_limit,
+            reset_rounding=reset_rounding,
             test_delay=test_delay,
             delivery_concurrency=delivery_concurrency,
             retry_pause=retry_pause,

@@ -12,7 +12,7 @@ from typing import Any, TypeAlias
 
 from ._delivery import DelaySource, Deliverer
 from ._faults import FaultInjector
-from ._ratelimit import FixedWindow
+from ._ratelimit import FixedWindow, ResetRounding
 from ._seed import DEFAULT_SEED, Seed, load_seed, parse_seed
 from ._stats import Stats
 from ._store import DEFAULT_MAX_PENDING_TESTS, DEFAULT_MAX_TESTS, Store
@@ -43,6 +43,7 @@ class EmulatorState:
         token: str | None = None,
         seed: SeedSource = None,
         rate_limit: tuple[int, float] | None = None,
+        reset_rounding: ResetRounding = "up",
         test_delay: DelaySource = 0.0,
         delivery_concurrency: int = 32,
         delivery_attempts: int = 3,
@@ -59,6 +60,7 @@ class EmulatorState:
         self.store = Store(max_tests=max_tests, max_pending=max_pending_tests)
         self.store.apply_seed(self.seed)
         self.limiter: FixedWindow | None = None
+        self.reset_rounding: ResetRounding = reset_rounding
         self.rate_limit = rate_limit
         self.deliverer = Deliverer(
             on_finish=self.store.finish_test,
@@ -76,7 +78,9 @@ class EmulatorState:
 
     @rate_limit.setter
     def rate_limit(self, value: tuple[int, float] | None) -> None:
-        self.limiter = None if value is None else FixedWindow(value[0], value[1])
+        self.limiter = None
+        if value is not None:
+            self.limiter = FixedWindow(value[0], value[1], rounding=self.reset_rounding)
 
     @property
     def test_delay(self) -> DelaySource:
