@@ -134,11 +134,20 @@ async def test_non_json_error_body_still_gives_a_message() -> None:
     assert len(script.requests) == 4
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"id": "1", "name": 3}', b"[]"])
-async def test_malformed_answers_are_typed_errors(body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        (b"not json", "not JSON"),
+        (b'{"id": "1", "name": 3}', "$.name"),
+        (b'{"id": "1"', "not JSON"),
+        (b"[]", "expected"),
+    ],
+)
+async def test_malformed_answers_are_typed_errors(body: bytes, needle: str) -> None:
     async with scripted(HttpResponse(200, {}, body)) as (session, _):
-        with pytest.raises(ResponseDecodeError):
+        with pytest.raises(ResponseDecodeError) as caught:
             await session.webhooks_get("p", "h")
+    assert needle in str(caught.value)
 
 
 # --- what is retried ----------------------------------------------------------------------------
@@ -289,6 +298,12 @@ async def test_token_is_sent_with_its_prefix_and_json_with_its_type() -> None:
     assert request.url == f"{HOST}/projects/p/webhooks"
     assert request.json()["name"] == "h"
     assert TOKEN not in repr(request)
+
+
+async def test_list_that_is_not_a_list_is_a_typed_error() -> None:
+    async with scripted(HttpResponse.json({"results": []})) as (session, _):
+        with pytest.raises(ResponseDecodeError, match="expected an array"):
+            await session.webhooks_list("p")
 
 
 async def test_debug_log_has_one_line_per_attempt_and_no_token(
