@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 
 import attrs
 
 from ._ratelimit import RateLimitHeaders
-from ._redact import redact
+from ._redact import redact, secret_forms
 from ._retry import RetryOn, RetryPolicy
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, HttpResponse
 from .errors import (
@@ -52,6 +53,7 @@ __all__ = [
     "api_error",
     "decide",
     "error_message_from_body",
+    "excerpt_of",
 ]
 
 RETRY_STATUSES = frozenset({408, 502, 503, 504})
@@ -68,7 +70,7 @@ MAX_EXCERPT = 2000
 class CallState:
     """What one call has been through, up to and including the attempt being judged.
 
-    ``secrets`` are the forms of every secret the call sent (see ``_redact.secret_forms``),
+    ``secrets`` are what the call sent and must not show (its token, protected values),
     hidden from whatever the server's answer puts into an error.
     """
 
@@ -161,9 +163,13 @@ def api_error(
     call: CallState, answer: HttpResponse, *, retry_after: float | None = None
 ) -> ApiError:
     """The typed error for an answer that is not the call's result, secrets hidden."""
-    secrets = call.secrets
+    forms = secret_forms(call.secrets)
+
+    def hide(text: str) -> str:
+        return redact(text, forms)
+
     status = answer.status
-    excerpt = redact(answer.body[:MAX_EXCERPT].decode("utf-8", "replace"), secrets)
+    excerpt = excerpt_of(answer.body, hide)
     if answer.oversized:
         return ResponseTooLargeError(
             status,
@@ -177,7 +183,7 @@ def api_error(
         )
     if 300 <= status < 400:
         location = answer.headers.get("location")
-        shown = None if location is None else redact(location, secrets)
+        shown = None if location is None else hide(location)
         return RedirectError(
             status,
             f"redirected to {shown or '(no Location)'}; the API does not redirect, "
@@ -188,7 +194,7 @@ def api_error(
             path=call.path,
             attempts=call.attempts,
         )
-    message = redact(error_message_from_body(answer.body, answer.reason), secrets)
+    message = error_message_from_body(answer.body, answer.reason, hide)
     error_class = api_error_for_status(status)
     if error_class is not RateLimitError:
         retry_after = None
@@ -203,19 +209,29 @@ def api_error(
     )
 
 
-def error_message_from_body(body: bytes, reason: str) -> str:
-    """The server's own words from ``{"error": ...}`` or ``{"error_message": ...}``."""
+def excerpt_of(body: bytes, hide: Callable[[str], str]) -> str:
+    """The start of a body as text, secrets hidden before it is cut (none half shown)."""
+    return hide(body[: MAX_EXCERPT * 2].decode("utf-8", "replace"))[:MAX_EXCERPT]
+
+
+def error_message_from_body(
+    body: bytes, reason: str, hide: Callable[[str], str] = lambda text: text
+) -> str:
+    """The server's own words from ``{"error": ...}`` or ``{"error_message": ...}``.
+
+    Cut to MAX_MESSAGE characters after ``hide`` has taken out the secrets.
+    """
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        text = body[:MAX_MESSAGE].decode("utf-8", "replace").strip()
-        return text or reason
+        text = hide(body[: MAX_MESSAGE * 2].decode("utf-8", "replace")).strip()
+        return text[:MAX_MESSAGE] or reason
     if isinstance(data, dict):
         for key in ("error", "error_message", "detail", "message"):
             if key in data and data[key] not in (None, ""):
                 message = data[key]
                 text = message if isinstance(message, str) else json.dumps(message)
-                return text[:MAX_MESSAGE]
+                return hide(text)[:MAX_MESSAGE]
         if data:  # validation errors keyed by field
-            return json.dumps(data)[:MAX_MESSAGE]
+            return hide(json.dumps(data))[:MAX_MESSAGE]
     return reason

@@ -18,7 +18,7 @@ import anyio
 import attrs
 
 from ._outcome import attempt_counter
-from ._protocol import RETURN, CallState, Raise, Retry, WaitForWindow, decide
+from ._protocol import RETURN, CallState, Raise, Retry, WaitForWindow, decide, excerpt_of
 from ._ratelimit import Pacer, RateLimitHeaders
 from ._redact import redact, secret_forms
 from ._retry import RetryOn, RetryPolicy
@@ -29,15 +29,13 @@ __all__ = ["Requester", "Response"]
 
 logger = logging.getLogger("aioubiwebhooks")
 
-_EXCERPT = 2000
-
 
 @attrs.frozen
 class Response:
     """A successful answer: its status, body and how many attempts it took.
 
-    ``secrets`` are the forms of what the call must not show (its token, protected
-    values): :meth:`hide` and :meth:`excerpt` keep them out of error messages.
+    ``secrets`` are what the call must not show (its token, protected values):
+    :meth:`hide` and :meth:`excerpt` keep them out of error messages.
     """
 
     status: int
@@ -47,11 +45,11 @@ class Response:
 
     def hide(self, text: str) -> str:
         """``text`` with every secret of the call replaced by ``<hidden>``."""
-        return redact(text, self.secrets)
+        return redact(text, secret_forms(self.secrets))
 
     def excerpt(self) -> str:
         """The start of the body as text, for an error, secrets hidden."""
-        return self.hide(self.body[:_EXCERPT].decode("utf-8", "replace"))
+        return excerpt_of(self.body, self.hide)
 
 
 class Requester:
@@ -77,7 +75,6 @@ class Requester:
         self._headers = {"Authorization": authorization, "User-Agent": user_agent}
         self._json_headers = {"Content-Type": "application/json", **self._headers}
         self._tokens = (authorization, authorization.split(" ", 1)[-1])
-        self._token_forms = secret_forms(self._tokens)
 
     def __repr__(self) -> str:
         return f"Requester(base_url={self._base!r}, authorization=<hidden>, {self.transport!r})"
@@ -111,9 +108,7 @@ class Requester:
             path=path,
             max_response_size=self._max_response_size,
         )
-        forms = self._token_forms
-        if secrets:
-            forms = secret_forms([*self._tokens, *secrets])
+        hidden = (*self._tokens, *secrets) if secrets else self._tokens
         pacer, transport, policy = self.pacer, self.transport, self._retry
         attempts = retries = 0
         waited = 0.0
@@ -145,7 +140,7 @@ class Requester:
                     pacer.release(generation, limits, answered=True)
             self._log(request, result, started, attempts)
             call = CallState(
-                method, path, retry_on, attempts, retries, waited, forms, request.max_response_size
+                method, path, retry_on, attempts, retries, waited, hidden, request.max_response_size
             )
             decision = decide(
                 call,
@@ -156,7 +151,7 @@ class Requester:
             )
             if decision is RETURN:
                 assert isinstance(result, HttpResponse)
-                return Response(result.status, result.body, attempts, forms)
+                return Response(result.status, result.body, attempts, hidden)
             if isinstance(decision, Raise):
                 del result  # the error keeps an excerpt; this frame need not keep the body
                 raise decision.error
