@@ -117,7 +117,7 @@ class Requester:
             attempts += 1
             if counter is not None:
                 counter[0] += 1
-            generation = await pacer.acquire()
+            ticket = await pacer.acquire()
             started = time.monotonic()
             result: HttpResponse | ApiConnectionError
             limits: RateLimitHeaders | None = None
@@ -125,19 +125,19 @@ class Requester:
             try:
                 result = await transport.send(request)
             except ApiConnectionError as failure:
-                pacer.release(generation, None, answered=False)
+                pacer.release(ticket, None, answered=False)
                 result = failure
             except BaseException:
-                pacer.release(generation, None, answered=False)  # also when cancelled
+                pacer.release(ticket, None, answered=False)  # also when cancelled
                 raise
             else:
                 if len(result.body) > request.max_response_size and not result.oversized:
                     result = attrs.evolve(result, oversized=True)
                 limits = pacer.headers(result.headers)
                 if result.status == 429:
-                    wait = pacer.rate_limited(generation, limits)
+                    wait = pacer.rate_limited(ticket, limits)
                 else:
-                    pacer.release(generation, limits, answered=True)
+                    pacer.release(ticket, limits, answered=True)
             self._log(request, result, started, attempts)
             call = CallState(
                 method, path, retry_on, attempts, retries, waited, hidden, request.max_response_size

@@ -34,6 +34,7 @@ __all__ = [
     "Admin",
     "ServerProcess",
     "TlsFiles",
+    "child_env",
     "cpu_seconds",
     "emulator_process",
     "fmt",
@@ -220,8 +221,12 @@ def emulator_process(
     rate_limit: tuple[int, float] | None = None,
     admin: bool = True,
     tls: TlsFiles | None = None,
+    reset_rounding: str = "up",
 ) -> ServerProcess:
-    """The emulator in a child process: the library's own command, or TLS via the harness."""
+    """The emulator in a child process: the library's own command, or TLS via the harness.
+
+    ``reset_rounding`` (``"up"`` or ``"down"``) goes to ``--reset-rounding``.
+    """
     if tls is None:
         argv = [sys.executable, "-m", "aioubiwebhooks.emulator", "--host", "127.0.0.1"]
     else:
@@ -229,14 +234,21 @@ def emulator_process(
     argv += ["--port", "0"]
     if rate_limit is not None:
         argv += ["--rate-limit", f"{rate_limit[0]}/{rate_limit[1]:g}"]
+        if reset_rounding != "up":
+            argv += ["--reset-rounding", reset_rounding]
     if admin:
         argv.append("--admin")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH", "")]))
-    return ServerProcess(argv, env=env)
+    return ServerProcess(argv, env=child_env())
 
 
 _ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_env() -> dict[str, str]:
+    """This environment, with the checkout first on the path of a child process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH", "")]))
+    return env
 
 
 class Admin:

@@ -5,11 +5,16 @@ sends; it is reset between contenders, which also starts a fresh window. The
 theoretical minimum is the time until the last window opens:
 ``(ceil(count / L) - 1) * W``, since the first window opens with the first request.
 
+It runs twice: against an emulator that rounds ``x-ratelimit-reset`` up (its default,
+never telling a client to come back early) and one that rounds it down
+(``--reset-rounding down``, as a limiter reporting a Redis TTL does: up to a second
+early).
+
 - ``aioubiwebhooks``: ``bulk_create(concurrency=64)`` with the default pacing (``auto``);
 - ``ubiops sequential``: the official client, one create after another (on a 429 it
   sleeps ``int(x-ratelimit-reset) + 1`` seconds and retries).
 
-``python -m benchmarks.paced [--limit 100] [--window 5] [--rounds 3]``
+``python -m benchmarks.paced [--limit 100] [--window 5] [--rounds 3] [--rounding up down]``
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ class PacedResult:
     count: int
     rounds: int
     samples: dict[str, list[PacedSample]] = field(default_factory=dict)
+    rounding: str = "up"
 
     @property
     def windows(self) -> int:
@@ -118,12 +124,18 @@ def _official(base_url: str, names: list[str]) -> None:
 
 
 def run(
-    limit: int, window: float, rounds: int, *, log: Callable[[str], None] = print
+    limit: int,
+    window: float,
+    rounds: int,
+    *,
+    rounding: str = "up",
+    log: Callable[[str], None] = print,
 ) -> PacedResult:
+    """Both contenders ``rounds`` times against an emulator rounding ``reset`` this way."""
     quiet_logs()
     count = 3 * limit
-    result = PacedResult(limit, window, count, rounds, {LIB: [], OFFICIAL: []})
-    with emulator_process(rate_limit=(limit, window)) as emulator:
+    result = PacedResult(limit, window, count, rounds, {LIB: [], OFFICIAL: []}, rounding)
+    with emulator_process(rate_limit=(limit, window), reset_rounding=rounding) as emulator:
         admin = Admin(emulator.url)
         for round_index in range(rounds):
             order = [LIB, OFFICIAL] if round_index % 2 == 0 else [OFFICIAL, LIB]
@@ -142,8 +154,8 @@ def run(
                 )
                 result.samples[name].append(sample)
                 log(
-                    f"  paced round {round_index + 1}/{rounds} {name}: {seconds:.2f} s, "
-                    f"{sample.rate_limited} 429s"
+                    f"  paced ({rounding}) round {round_index + 1}/{rounds} {name}: "
+                    f"{seconds:.2f} s, {sample.rate_limited} 429s"
                 )
     return result
 
@@ -153,8 +165,17 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=100, help="requests per window (L)")
     parser.add_argument("--window", type=float, default=5.0, help="window seconds (W)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--rounding",
+        nargs="+",
+        choices=("up", "down"),
+        default=["up", "down"],
+        help="how the emulator rounds x-ratelimit-reset (default: both, one after the other)",
+    )
     args = parser.parse_args()
-    print(run(args.limit, args.window, args.rounds).to_markdown())
+    for rounding in args.rounding:
+        print(f"\nreset rounded {rounding}:\n")
+        print(run(args.limit, args.window, args.rounds, rounding=rounding).to_markdown())
 
 
 if __name__ == "__main__":

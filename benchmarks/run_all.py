@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from . import chart, paced, parsing, receiving, throughput, waiting, waiting_model
+from . import chart, paced, parsing, receiving, shared_budget, throughput, waiting, waiting_model
 from ._common import fmt, markdown_table
 
 HERE = Path(__file__).resolve().parent
@@ -57,6 +57,9 @@ class Settings:
     receive_rounds: int
     sweep_n: int
     sweep_rounds: int
+    shared_limit: int = 60
+    shared_window: float = 5.0
+    shared_rounds: int = 3
 
 
 FULL = Settings(
@@ -92,6 +95,9 @@ QUICK = Settings(
     receive_rounds=1,
     sweep_n=100,
     sweep_rounds=1,
+    shared_limit=20,
+    shared_window=2.0,
+    shared_rounds=1,
 )
 
 
@@ -239,6 +245,33 @@ def _targets(
             _verdict(cpu_ratio <= 1 / 0.7),
         ]
     )
+    return rows
+
+
+def _pacing_rows(down: paced.PacedResult, shared: shared_budget.SharedResult) -> list[list[str]]:
+    """Targets 2b and 2c: either rounding of reset, several processes on one budget."""
+    over = down.over_minimum(paced.LIB)
+    worst = down.worst_429s(paced.LIB)
+    rows = [
+        [
+            "2b. paced bulk against a server rounding reset down: within 1.1x, "
+            "at most one 429 per window",
+            f"{over:.3f}x, {worst} 429s in the worst round ({down.windows} windows)",
+            _verdict(over <= 1.1 and worst <= down.windows),
+        ]
+    ]
+    for processes in shared.samples:
+        over = shared.over_minimum(processes)
+        worst = shared.worst_per_process(processes)
+        windows = shared.windows(processes)
+        rows.append(
+            [
+                f"2c. {processes} process{'es' if processes > 1 else ''} on one budget: "
+                "within 1.1x, at most one 429 per process per window",
+                f"{over:.3f}x, at most {worst} 429s for one process ({windows} windows)",
+                _verdict(over <= 1.1 and worst <= windows),
+            ]
+        )
     return rows
 
 
@@ -455,9 +488,16 @@ def _report(
     assert isinstance(parse, parsing.ParsingResult)
     assert isinstance(receive, receiving.ReceivingResult)
     assert isinstance(sweep, chart.SweepResult)
+    pace_down = results["paced_down"]
+    shared = results["shared"]
+    assert isinstance(pace_down, paced.PacedResult)
+    assert isinstance(shared, shared_budget.SharedResult)
+    rows = _targets(http, tls, pace, wait, parse, receive)
+    after_paced = max(i for i, row in enumerate(rows) if row[0].startswith("2.")) + 1
+    rows[after_paced:after_paced] = _pacing_rows(pace_down, shared)
     targets = markdown_table(
         ["target", "measured (medians, ratios from the same run)", "verdict"],
-        _targets(http, tls, pace, wait, parse, receive),
+        rows,
     )
     return f"""# Benchmark results
 
@@ -525,6 +565,19 @@ the first request). 429s are the emulator's own count (`/_emulator/stats`).
 
 {pace.to_markdown()}
 
+The same against an emulator that rounds `x-ratelimit-reset` down (`--reset-rounding
+down`, as a limiter reporting a Redis TTL does):
+
+{pace_down.to_markdown()}
+
+## 2c. Processes sharing one budget: {shared.limit}/{shared.window:g} s, {shared.rounds} rounds
+
+N worker processes, each with its own session, split a bulk create (concurrency 64 each)
+and start at the same moment against one emulator; the minimum counts from the first
+start. "Most 429s one process met" is the worst worker's own count over a round.
+
+{shared.to_markdown()}
+
 ## 3. Waiting for webhook tests ({wait.tests} tests per waiter and round, {wait.rounds} rounds)
 
 Pending times uniform in 50 ms .. 5 s; all waiters run at the same time against
@@ -587,6 +640,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     log("3/6 paced bulk")
     results["paced"] = paced.run(s.limit, s.window, s.paced_rounds, log=log)
+    results["paced_down"] = paced.run(s.limit, s.window, s.paced_rounds, rounding="down", log=log)
+    log("3/6 several processes on one budget")
+    results["shared"] = shared_budget.run(s.shared_limit, s.shared_window, s.shared_rounds, log=log)
     log("4/6 waiting")
     results["waiting"] = waiting.run(s.wait_tests, s.wait_rounds, log=log)
     log("5/6 parsing")

@@ -173,3 +173,20 @@ def test_a_one_second_window_is_followed_from_its_first_answers() -> None:
     wait = state.try_acquire(now + 0.03)
     assert wait is not None
     assert wait > 0.5
+
+
+async def test_the_emulator_command_rounds_reset_down_when_told() -> None:
+    async with EmulatorProcess(
+        "--token", TOKEN, "--rate-limit", "5/3", "--reset-rounding", "down"
+    ) as emulator:
+        headers = {"Authorization": f"Token {TOKEN}"}
+        url = f"{emulator.root_url}/v2.1/projects/demo/webhooks"
+        resets = []
+        async with aiohttp.ClientSession(headers=headers) as http:
+            for _ in range(2):
+                async with http.get(url) as answer:
+                    assert answer.status == 200
+                    resets.append(answer.headers["x-ratelimit-reset"])
+                await asyncio.sleep(0.05)
+    # the first request opens a 3 s window; 50 ms later 2.95 s are left: "2", not "3"
+    assert resets == ["3", "2"]
