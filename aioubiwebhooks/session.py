@@ -330,24 +330,26 @@ class WebhooksSession:
         test_id: str,
         *,
         timeout: float = 60.0,
-        initial_delay: float = 0.1,
-        max_delay: float = 5.0,
-        factor: float = 1.6,
-        jitter: bool = True,
+        schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
+        **deprecated_poll_settings: float,
     ) -> WebhookTestDetail:
         """Poll a webhook test with backoff until it is ``completed`` or ``failed``.
 
-        Raises TestTimeoutError past ``timeout`` seconds (carrying the last status seen)
+        ``schedule`` says how often to ask (``PollSchedule()`` by default). Raises
+        TestTimeoutError past ``timeout`` seconds (carrying the last status seen)
         and, with ``raise_on_failure``, TestFailedError carrying the server's message.
+        The loose ``initial_delay``, ``max_delay``, ``factor`` and ``jitter`` keyword
+        arguments still work but are deprecated: they build a ``PollSchedule``.
         """
-        schedule = PollSchedule(initial_delay, max_delay, factor, jitter)
         return await _polling.await_test(
             self,
             project_name,
             test_id,
             timeout=timeout,
-            schedule=schedule,
+            schedule=_polling.schedule_from(
+                schedule, deprecated_poll_settings, caller="await_test"
+            ),
             raise_on_failure=raise_on_failure,
         )
 
@@ -357,20 +359,22 @@ class WebhooksSession:
         test_id: str,
         *,
         timeout: float = 60.0,
-        initial_delay: float = 0.1,
-        max_delay: float = 5.0,
-        factor: float = 1.6,
-        jitter: bool = True,
+        schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
+        **deprecated_poll_settings: float,
     ) -> AsyncIterator[WebhookTestDetail]:
-        """Iterate over a test's status changes (not every poll), ending after the final one."""
-        schedule = PollSchedule(initial_delay, max_delay, factor, jitter)
+        """Iterate over a test's status changes (not every poll), ending after the final one.
+
+        Takes the same arguments as :meth:`await_test`.
+        """
         return _polling.watch_test(
             self,
             project_name,
             test_id,
             timeout=timeout,
-            schedule=schedule,
+            schedule=_polling.schedule_from(
+                schedule, deprecated_poll_settings, caller="watch_test"
+            ),
             raise_on_failure=raise_on_failure,
         )
 
@@ -380,24 +384,24 @@ class WebhooksSession:
         test_ids: Iterable[str],
         *,
         timeout: float = 60.0,
-        initial_delay: float = 0.1,
-        max_delay: float = 5.0,
-        factor: float = 1.6,
-        jitter: bool = True,
+        schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
+        **deprecated_poll_settings: float,
     ) -> AsyncIterator[Outcome[str, WebhookTestDetail]]:
         """Await many tests at once; yield an Outcome per test as each finishes.
 
         Polls share this session's rate-limit budget, so hundreds of waits pace
-        themselves instead of collecting 429s.
+        themselves instead of collecting 429s. ``timeout`` bounds each wait;
+        the other arguments are those of :meth:`await_test`.
         """
-        schedule = PollSchedule(initial_delay, max_delay, factor, jitter)
         return _polling.await_tests(
             self,
             project_name,
             test_ids,
             timeout=timeout,
-            schedule=schedule,
+            schedule=_polling.schedule_from(
+                schedule, deprecated_poll_settings, caller="await_tests"
+            ),
             raise_on_failure=raise_on_failure,
         )
 

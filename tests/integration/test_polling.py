@@ -6,17 +6,19 @@ import asyncio
 import math
 import random
 import time
+from collections.abc import Iterator
 
 import pytest
 from conftest import Sink, delivery_spec
 
 from aioubiwebhooks import (
+    PollSchedule,
     TestFailedError,
     TestStatus,
     TestTimeoutError,
     WebhooksSession,
+    set_testing,
 )
-from aioubiwebhooks._polling import PollSchedule
 from aioubiwebhooks.emulator import Emulator
 
 
@@ -24,13 +26,14 @@ def polls(emu: Emulator) -> int:
     return emu.stats.requests["webhook_tests_get"]
 
 
-def test_schedule_grows_to_its_cap() -> None:
-    delays = PollSchedule(initial_delay=0.1, max_delay=1.0, factor=2.0, jitter=False).delays()
-    assert [round(next(delays), 3) for _ in range(6)] == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
-    jittered = PollSchedule(jitter=True).delays(random.Random(1))
-    assert 0.09 <= next(jittered) <= 0.11
+@pytest.fixture
+def real_poll_delays() -> Iterator[None]:
+    """Testing mode off for a test of the schedule itself (the suite turns it on)."""
+    with set_testing(False):
+        yield
 
 
+@pytest.mark.usefixtures("real_poll_delays")
 @pytest.mark.parametrize("pending", [0.4, 1.2, 2.5])
 async def test_pending_test_is_noticed_soon_with_logarithmic_polls(
     emulator: Emulator, session: WebhooksSession, sink: Sink, pending: float
@@ -38,13 +41,39 @@ async def test_pending_test_is_noticed_soon_with_logarithmic_polls(
     emulator.test_delay = pending
     test = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/ok"))
     started = time.monotonic()
-    done = await session.await_test("demo", test.id, jitter=False)
+    done = await session.await_test("demo", test.id, schedule=PollSchedule(jitter=False))
     waited = time.monotonic() - started
     assert done.status is TestStatus.COMPLETED
     assert waited >= pending
     # One geometric step (factor 1.6) is the most it can be late, plus slack for a busy machine.
     assert waited - pending <= 0.6 * pending + 0.3
     assert polls(emulator) <= math.log2(pending / 0.1) + 3
+
+
+async def test_testing_mode_polls_without_delays(
+    emulator: Emulator, session: WebhooksSession, sink: Sink
+) -> None:
+    emulator.test_delay = 0.5  # the schedule would poll 3 times (0.1, 0.26, 0.52 s)
+    test = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/ok"))
+    done = await session.await_test("demo", test.id, timeout=30)
+    assert done.status is TestStatus.COMPLETED
+    assert polls(emulator) > 6
+
+
+async def test_loose_poll_settings_still_work_with_a_warning(
+    emulator: Emulator, session: WebhooksSession, sink: Sink
+) -> None:
+    test = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/ok"))
+    with pytest.warns(DeprecationWarning, match="schedule=PollSchedule") as caught:
+        done = await session.await_test("demo", test.id, initial_delay=0.05, jitter=False)
+    assert done.status is TestStatus.COMPLETED
+    assert caught[0].filename == __file__  # the warning points at the caller
+    with pytest.warns(DeprecationWarning, match=r"watch_test\(factor=\.\.\.\)"):
+        statuses = [d.status async for d in session.watch_test("demo", test.id, factor=2.0)]
+    assert statuses == [TestStatus.COMPLETED]
+    with pytest.warns(DeprecationWarning, match=r"await_tests\(max_delay=\.\.\.\)"):
+        results = [r async for r in session.await_tests("demo", [test.id], max_delay=1.0)]
+    assert results[0].ok
 
 
 async def test_failing_receiver_gives_failed_with_the_message(
@@ -74,12 +103,14 @@ async def test_deadline_raises_with_the_last_status(
     assert "pending after 0.6 s" in str(caught.value)
 
 
+@pytest.mark.usefixtures("real_poll_delays")
 async def test_cancelling_a_wait_leaves_nothing_polling(
     emulator: Emulator, session: WebhooksSession, sink: Sink
 ) -> None:
     emulator.test_delay = 30.0
     test = await session.webhook_tests_create("demo", delivery_spec(f"{sink.url}/ok"))
-    waiting = asyncio.ensure_future(session.await_test("demo", test.id, max_delay=0.2))
+    schedule = PollSchedule(max_delay=0.2)
+    waiting = asyncio.ensure_future(session.await_test("demo", test.id, schedule=schedule))
     await asyncio.sleep(0.5)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -90,6 +121,7 @@ async def test_cancelling_a_wait_leaves_nothing_polling(
     assert polls(emulator) == seen
 
 
+@pytest.mark.usefixtures("real_poll_delays")
 async def test_watch_yields_each_change_once(
     emulator: Emulator, session: WebhooksSession, sink: Sink
 ) -> None:
@@ -100,6 +132,7 @@ async def test_watch_yields_each_change_once(
     assert polls(emulator) > 2  # polled more often than it reported
 
 
+@pytest.mark.usefixtures("real_poll_delays")
 async def test_await_tests_paces_hundreds_of_waits_under_a_small_limit(sink: Sink) -> None:
     limit, window = 120, 2.0
     rng = random.Random(7)
