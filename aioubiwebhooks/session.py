@@ -413,6 +413,7 @@ class WebhooksSession:
         protected_values: Mapping[str, str] | None = None,
         url: str | None = None,
         timeout: float = 60.0,
+        schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
     ) -> WebhookTestDetail:
         """Run a whole check: create a test for a webhook and await its result.
@@ -431,7 +432,11 @@ class WebhooksSession:
             spec = webhook_test_spec(create, protected_values or {}, url=url)
         test = await self.webhook_tests_create(project_name, spec)
         return await self.await_test(
-            project_name, test.id, timeout=timeout, raise_on_failure=raise_on_failure
+            project_name,
+            test.id,
+            timeout=timeout,
+            schedule=schedule,
+            raise_on_failure=raise_on_failure,
         )
 
     # --- many at once ---------------------------------------------------------------------
