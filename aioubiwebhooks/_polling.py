@@ -138,12 +138,12 @@ async def watch_test(
             )
         except asyncio.TimeoutError:
             raise _timed_out(test_id, last, timeout) from None
-        if last is None or detail.status is not last.status:
+        if last is None or detail.status != last.status:
             last = detail
-            if detail.status is TestStatus.FAILED and raise_on_failure:
+            if detail.status == TestStatus.FAILED and raise_on_failure:
                 raise TestFailedError(test_id, detail.error_message, detail)
             yield detail
-        if detail.status.is_final:
+        if detail.is_final:  # an unknown status is final too: it may never change
             return
 
 

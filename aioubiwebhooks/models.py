@@ -5,7 +5,10 @@ Request models (``WebhookCreate``, ``WebhookUpdate``, ``WebhookTestCreate``,
 :class:`~aioubiwebhooks.errors.ValidationError` naming the field, the rule and the
 value, so bad input never reaches the wire. Response models (``WebhookDetail``,
 ``WebhookTestDetail``) only check types: the server is the authority on values,
-and they must keep reading answers from a newer API.
+and they must keep reading answers from a newer API. So a value the enums below do
+not know (an ``object_type`` of ``"experiment"``, say) is read as its plain string,
+while a known one is read as the enum member; both compare equal to their text and
+``str()`` gives it back.
 """
 
 from __future__ import annotations
@@ -77,7 +80,11 @@ _EVENT_OBJECT_TYPE: Final = {e: ObjectType(e.value.split("_", 1)[0]) for e in Ev
 
 
 class TestStatus(str, enum.Enum):
-    """Where a webhook test stands: ``pending``, then ``completed`` or ``failed``."""
+    """Where a webhook test stands: ``pending``, then ``completed`` or ``failed``.
+
+    A read status this enum does not know stays a plain string and counts as final
+    (see :attr:`WebhookTestDetail.is_final`), so a wait never polls it forever.
+    """
 
     __test__ = False  # not a pytest test class
 
@@ -449,14 +456,18 @@ class WebhookTestCreate:
 
 @attrs.frozen
 class WebhookDetail:
-    """A webhook as the API returns it. Protected header values read as ``None``."""
+    """A webhook as the API returns it. Protected header values read as ``None``.
+
+    ``object_type`` and ``event`` are enum members when this library knows the value,
+    else the plain string the API sent (webhooks on objects added to the API later).
+    """
 
     id: str
     name: str
     url: str
-    object_type: ObjectType
+    object_type: ObjectType | str
     object_name: str
-    event: EventType
+    event: EventType | str
     version: str | None = None
     headers: tuple[WebhookHeader, ...] = ()
     description: str | None = None
@@ -493,13 +504,23 @@ class WebhookDetail:
 
 @attrs.frozen
 class WebhookTestDetail:
-    """A webhook test: ``pending`` until it is ``completed`` or ``failed``."""
+    """A webhook test: ``pending`` until it is ``completed`` or ``failed``.
+
+    ``status`` is a :class:`TestStatus` when this library knows the value, else the
+    plain string the API sent.
+    """
 
     __test__ = False
 
     id: str
-    status: TestStatus
+    status: TestStatus | str
     error_message: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """True unless the test is ``pending``: an unknown status is final too, so that
+        waiting for a test ends rather than polling a status it cannot interpret."""
+        return self.status != TestStatus.PENDING
 
 
 RequestModel = WebhookCreate | WebhookUpdate | WebhookTestCreate

@@ -12,10 +12,12 @@ from aioubiwebhooks import (
     UNSET,
     EventType,
     ObjectType,
+    TestStatus,
     ValidationError,
     WebhookCreate,
     WebhookHeader,
     WebhookTestCreate,
+    WebhookTestDetail,
     WebhookUpdate,
     _wire,
 )
@@ -204,7 +206,8 @@ def test_detail_reads_null_lists_as_empty() -> None:
         ({"name": 5}, "$.name"),
         ({"timeout": "10"}, "$.timeout"),
         ({"enabled": "true"}, "$.enabled"),
-        ({"event": "unknown_event"}, "$.event"),
+        ({"event": 5}, "$.event"),
+        ({"object_type": None}, "$.object_type"),
         ({"creation_date": "yesterday"}, "$.creation_date"),
         ({"headers": [{"value": "A"}]}, "$.headers[0]"),
         ({"headers": [{"key": ""}]}, "$.headers[0]"),
@@ -224,7 +227,8 @@ def test_missing_detail_field_is_named() -> None:
 
 def test_test_detail_status_is_an_enum() -> None:
     detail = _wire.webhook_test_from_json({"id": "t", "status": "failed", "error_message": "x"})
-    assert detail.status.is_final
+    assert detail.status is TestStatus.FAILED
+    assert detail.is_final
     with pytest.raises(_wire.DecodeError, match="status"):
         _wire.webhook_test_from_json({"id": "t", "status": None})
 
@@ -233,3 +237,71 @@ def test_to_create_refuses_to_invent_protected_values() -> None:
     detail = _wire.webhook_from_json(DETAIL)
     with pytest.raises(ValidationError, match=r"headers\[0\]\.value"):
         detail.to_create()
+
+
+# --- values this library does not know are read, not refused ----------------------------------
+
+EXPERIMENT = {
+    **DETAIL,
+    "name": "on-experiment",
+    "object_type": "experiment",
+    "event": "experiment_request_completed",
+}
+
+
+def test_unknown_object_type_and_event_are_read_as_strings() -> None:
+    known = _wire.webhook_from_json(DETAIL)
+    assert known.event is EventType.DEPLOYMENT_REQUEST_FINISHED
+    assert known.object_type is ObjectType.DEPLOYMENT
+    detail = _wire.webhook_from_json(EXPERIMENT)
+    assert type(detail.object_type) is str
+    assert type(detail.event) is str
+    assert (detail.object_type, detail.event) == ("experiment", "experiment_request_completed")
+    assert _wire.webhook_from_json(_wire.webhook_json(detail)) == detail
+
+
+def test_a_list_with_one_unknown_event_is_read_whole() -> None:
+    body = json.dumps([DETAIL, EXPERIMENT, DETAIL]).encode()
+    hooks = _wire.decode_webhooks(body)
+    assert [str(h.event) for h in hooks] == [
+        "deployment_request_finished",
+        "experiment_request_completed",
+        "deployment_request_finished",
+    ]
+    assert _wire.webhooks_from_json(json.loads(body)) == hooks
+
+
+def test_every_writer_writes_an_unknown_value_as_its_text() -> None:
+    detail = _wire.webhook_from_json(EXPERIMENT)
+    for written in (_wire.webhook_json(detail), _wire.spec_json(detail)):
+        assert written["object_type"] == "experiment"
+        assert written["event"] == "experiment_request_completed"
+    test = _wire.webhook_test_from_json({"id": "t", "status": "queued"})
+    assert _wire.webhook_test_json(test)["status"] == "queued"
+    assert json.loads(_wire.to_body(_wire.webhook_json(detail)))["event"] == detail.event
+
+
+@pytest.mark.parametrize(
+    ("status", "final"),
+    [("pending", False), ("completed", True), ("failed", True), ("queued", True), ("", True)],
+)
+def test_only_pending_keeps_a_test_open(status: str, final: bool) -> None:
+    detail = _wire.webhook_test_from_json({"id": "t", "status": status})
+    assert detail.is_final is final
+    assert detail.status == status
+    assert str(detail.status) == status
+    if status in ("pending", "completed", "failed"):
+        assert isinstance(detail.status, TestStatus)
+
+
+def test_a_hand_made_pending_string_is_not_final() -> None:
+    assert not WebhookTestDetail(id="t", status="pending").is_final
+
+
+def test_requests_stay_strict_about_unknown_values() -> None:
+    with pytest.raises(ValidationError, match="object_type: must be one of"):
+        WebhookCreate.from_dict({**VALID, "object_type": "experiment"})
+    with pytest.raises(ValidationError, match="event: must be one of"):
+        WebhookUpdate(event="experiment_request_completed")
+    with pytest.raises(ValidationError, match="object_type: must be one of"):
+        _wire.webhook_from_json(EXPERIMENT).to_create()
