@@ -298,7 +298,8 @@ class WebhookHeader:
     """A header sent with every delivery. A protected header's value is never shown.
 
     In an update, a protected header with ``value=None`` keeps the value stored on
-    the server; on reads the API returns protected values as ``None``.
+    the server. On reads, a protected header's value is unknown: the API returns null
+    (or possibly a mask), and the library never takes it for the real value.
     """
 
     key: str
@@ -364,6 +365,24 @@ class WebhookCreate:
     def from_dict(cls, data: object) -> WebhookCreate:
         """Build it from a dict of field names; an unknown or missing field is a ValidationError."""
         return _from_dict(cls, data)
+
+    def to_test(self, *, url: str | None = None) -> WebhookTestCreate:
+        """The webhook test that tries this spec once, without storing it (at ``url`` if given).
+
+        The test carries what a test request has: every field but name, description,
+        labels and enabled, headers (with their values) included.
+        """
+        return WebhookTestCreate(
+            url=self.url if url is None else url,
+            object_type=self.object_type,
+            object_name=self.object_name,
+            event=self.event,
+            headers=self.headers,
+            version=self.version,
+            timeout=self.timeout,
+            retry=self.retry,
+            include_result=self.include_result,
+        )
 
 
 @attrs.frozen
@@ -456,7 +475,11 @@ class WebhookTestCreate:
 
 @attrs.frozen
 class WebhookDetail:
-    """A webhook as the API returns it. Protected header values read as ``None``.
+    """A webhook as the API returns it.
+
+    A protected header's ``value`` is whatever the answer held there (``None``, or a
+    mask); it is shown by no repr and never used as the value: :meth:`to_create` and
+    :meth:`to_test` take protected values from the caller.
 
     ``object_type`` and ``event`` are enum members when this library knows the value,
     else the plain string the API sent (webhooks on objects added to the API later).
@@ -479,11 +502,13 @@ class WebhookDetail:
     creation_date: datetime | None = None
     last_updated: datetime | None = None
 
-    def to_create(self) -> WebhookCreate:
+    def to_create(self, protected_values: Mapping[str, str] | None = None) -> WebhookCreate:
         """The create request that would make this webhook again.
 
-        Raises ValidationError when a protected header's value is unknown (the API
-        never returns it), rather than inventing one.
+        What the API returns for a protected header's value (null, a mask, or even the
+        value) cannot be told apart, so it is never used: the value comes from
+        ``protected_values`` by header key, and a protected header missing there is a
+        ValidationError naming it, rather than a webhook sent with a made-up value.
         """
         return WebhookCreate(
             name=self.name,
@@ -491,7 +516,7 @@ class WebhookDetail:
             object_type=self.object_type,
             object_name=self.object_name,
             event=self.event,
-            headers=self.headers,
+            headers=_known_headers(self.headers, protected_values or {}),
             description=self.description,
             labels=self.labels,
             version=self.version,
@@ -500,6 +525,45 @@ class WebhookDetail:
             retry=self.retry,
             include_result=self.include_result,
         )
+
+    def to_test(
+        self, protected_values: Mapping[str, str] | None = None, *, url: str | None = None
+    ) -> WebhookTestCreate:
+        """The webhook test that tries this webhook's settings once (at ``url`` if given).
+
+        Protected header values come from ``protected_values``, as for :meth:`to_create`.
+        """
+        return WebhookTestCreate(
+            url=self.url if url is None else url,
+            object_type=self.object_type,
+            object_name=self.object_name,
+            event=self.event,
+            headers=_known_headers(self.headers, protected_values or {}),
+            version=self.version,
+            timeout=self.timeout,
+            retry=self.retry,
+            include_result=self.include_result,
+        )
+
+
+def _known_headers(
+    headers: tuple[WebhookHeader, ...], protected_values: Mapping[str, str]
+) -> tuple[WebhookHeader, ...]:
+    """Read headers with every protected value replaced by the one the caller knows."""
+    known = []
+    for index, header in enumerate(headers):
+        if header.protected:
+            value = protected_values.get(header.key)
+            if value is None:
+                raise ValidationError(
+                    f"headers[{index}].value",
+                    f"protected header {header.key!r} needs its value in protected_values "
+                    "(the API never returns it)",
+                    None,
+                )
+            header = WebhookHeader(header.key, value, protected=True)
+        known.append(header)
+    return tuple(known)
 
 
 @attrs.frozen

@@ -408,7 +408,7 @@ class WebhooksSession:
     async def check_webhook(
         self,
         project_name: str,
-        webhook: str | WebhookCreate | WebhookTestCreate | Mapping[str, Any],
+        webhook: str | WebhookCreate | WebhookTestCreate | WebhookDetail | Mapping[str, Any],
         *,
         protected_values: Mapping[str, str] | None = None,
         url: str | None = None,
@@ -418,18 +418,15 @@ class WebhooksSession:
     ) -> WebhookTestDetail:
         """Run a whole check: create a test for a webhook and await its result.
 
-        ``webhook`` is a stored webhook's name (its settings are read; the API hides
-        protected header values, so give them in ``protected_values`` by header key),
-        a create spec, or a test spec. ``url`` sends the test somewhere else.
+        ``webhook`` is a stored webhook's name (its settings are read), a webhook read
+        before, a create spec, or a test spec (models or dicts: a dict with only a test
+        spec's fields is one). The API never returns protected header values, so for a
+        stored webhook give them in ``protected_values`` by header key. ``url`` sends the
+        test somewhere else than the webhook's own URL.
         """
         if isinstance(webhook, str):
-            stored = await self.webhooks_get(project_name, webhook)
-            spec = webhook_test_spec(stored, protected_values or {}, url=url)
-        elif isinstance(webhook, WebhookTestCreate):
-            spec = webhook if url is None else attrs.evolve(webhook, url=url)
-        else:
-            create = _as_model(webhook, WebhookCreate)
-            spec = webhook_test_spec(create, protected_values or {}, url=url)
+            webhook = await self.webhooks_get(project_name, webhook)
+        spec = webhook_test_spec(_as_spec(webhook), protected_values or {}, url=url)
         test = await self.webhook_tests_create(project_name, spec)
         return await self.await_test(
             project_name,
@@ -544,39 +541,44 @@ class WebhooksSession:
 
 
 def webhook_test_spec(
-    webhook: WebhookCreate | WebhookDetail,
+    webhook: WebhookCreate | WebhookDetail | WebhookTestCreate,
     protected_values: Mapping[str, str],
     *,
     url: str | None = None,
 ) -> WebhookTestCreate:
-    """The test request that tries ``webhook``'s settings once.
+    """The test request that tries ``webhook``'s settings once (at ``url`` if given).
 
-    Protected header values come from ``protected_values`` (by key) where the
-    webhook does not carry them; a missing one is a ValidationError naming it.
+    For a webhook read from the API, every protected header value comes from
+    ``protected_values`` (by key): what the API returned for it is never used, and a
+    missing one is a ValidationError naming it. For a spec, whose values are known,
+    ``protected_values`` may still replace them by key.
     """
-    headers = []
-    for index, header in enumerate(webhook.headers):
-        value = header.value
-        if header.key in protected_values:
-            value = protected_values[header.key]
-        if value is None:
-            raise ValidationError(
-                f"headers[{index}].value",
-                f"protected header {header.key!r} needs its value in protected_values",
-                None,
-            )
-        headers.append(attrs.evolve(header, value=value))
-    return WebhookTestCreate(
-        url=url or webhook.url,
-        object_type=webhook.object_type,
-        object_name=webhook.object_name,
-        event=webhook.event,
-        headers=tuple(headers),
-        version=webhook.version,
-        timeout=webhook.timeout,
-        retry=webhook.retry,
-        include_result=webhook.include_result,
-    )
+    if isinstance(webhook, WebhookDetail):
+        return webhook.to_test(protected_values, url=url)
+    if protected_values and any(h.key in protected_values for h in webhook.headers):
+        headers = tuple(
+            attrs.evolve(h, value=protected_values[h.key]) if h.key in protected_values else h
+            for h in webhook.headers
+        )
+        webhook = attrs.evolve(webhook, headers=headers)
+    if isinstance(webhook, WebhookTestCreate):
+        return webhook if url is None else attrs.evolve(webhook, url=url)
+    return webhook.to_test(url=url)
+
+
+_TEST_FIELDS = frozenset(a.name for a in attrs.fields(WebhookTestCreate))
+
+
+def _as_spec(
+    data: WebhookCreate | WebhookTestCreate | WebhookDetail | Mapping[str, Any],
+) -> WebhookCreate | WebhookTestCreate | WebhookDetail:
+    """A model as it is; a dict as a test spec when it has only a test spec's fields,
+    else as a create spec (whose errors then name what is wrong)."""
+    if isinstance(data, (WebhookCreate, WebhookTestCreate, WebhookDetail)):
+        return data
+    if isinstance(data, Mapping) and _TEST_FIELDS.issuperset(data):
+        return WebhookTestCreate.from_dict(data)
+    return WebhookCreate.from_dict(data)
 
 
 def _enum_value(kind: type[ObjectType] | type[EventType], field: str, value: object) -> str:

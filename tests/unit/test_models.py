@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+import attrs
 import pytest
 
 from aioubiwebhooks import (
@@ -21,6 +22,8 @@ from aioubiwebhooks import (
     WebhookUpdate,
     _wire,
 )
+from aioubiwebhooks._compare import differences
+from aioubiwebhooks.session import webhook_test_spec
 
 VALID: dict[str, Any] = {
     "name": "on-fail",
@@ -235,8 +238,90 @@ def test_test_detail_status_is_an_enum() -> None:
 
 def test_to_create_refuses_to_invent_protected_values() -> None:
     detail = _wire.webhook_from_json(DETAIL)
-    with pytest.raises(ValidationError, match=r"headers\[0\]\.value"):
+    with pytest.raises(ValidationError, match=r"headers\[0\]\.value") as caught:
         detail.to_create()
+    assert "'Authorization'" in caught.value.rule
+
+
+READ_BACK_AS = ["***", "<hidden>", "Token the-real-one"]
+"""What a read might hold for a protected value: a mask, or even the value (the docs'
+create example echoes it). None of it may be taken for the value."""
+
+
+@pytest.mark.parametrize("read_value", READ_BACK_AS)
+def test_a_read_protected_value_is_never_used_as_the_value(read_value: str) -> None:
+    headers = [
+        {"key": "Authorization", "value": read_value, "protected": True},
+        {"key": "X-Plain", "value": "plain", "protected": False},
+    ]
+    detail = _wire.webhook_from_json({**DETAIL, "headers": headers})
+    for build in (detail.to_create, detail.to_test, lambda: webhook_test_spec(detail, {})):
+        with pytest.raises(ValidationError, match=r"headers\[0\]\.value: protected header"):
+            build()
+    known = {"Authorization": "Token known"}
+    expected = (
+        WebhookHeader("Authorization", "Token known", protected=True),
+        WebhookHeader("X-Plain", "plain"),
+    )
+    assert detail.to_create(known).headers == expected
+    assert detail.to_test(known).headers == expected
+    assert webhook_test_spec(detail, known).headers == expected
+
+
+def test_a_detail_becomes_a_create_and_a_test_with_its_settings() -> None:
+    detail = _wire.webhook_from_json({**DETAIL, "headers": [], "retry": True, "timeout": 25})
+    create = detail.to_create()
+    assert (create.name, create.version, create.timeout, create.retry) == (
+        "webhook-1",
+        "v1",
+        25,
+        True,
+    )
+    assert create.labels == detail.labels
+    test = detail.to_test(url="http://127.0.0.1:9/elsewhere")
+    assert test.url == "http://127.0.0.1:9/elsewhere"
+    assert (test.event, test.version, test.timeout, test.retry) == (detail.event, "v1", 25, True)
+
+
+def test_a_create_spec_becomes_its_test() -> None:
+    spec = make(
+        headers=[{"key": "A", "value": "s3cret", "protected": True}],
+        version="v2",
+        timeout=7,
+        retry=True,
+        include_result=True,
+        description="not part of a test",
+        labels={"team": "a"},
+        enabled=False,
+    )
+    test = spec.to_test()
+    assert test == WebhookTestCreate(
+        url=spec.url,
+        object_type="deployment",
+        object_name="dep-1",
+        event="deployment_request_failed",
+        headers=spec.headers,
+        version="v2",
+        timeout=7,
+        retry=True,
+        include_result=True,
+    )
+    assert spec.to_test(url="http://127.0.0.1:9/x").url == "http://127.0.0.1:9/x"
+    assert webhook_test_spec(spec, {}) == test
+    replaced = webhook_test_spec(spec, {"A": "other"})
+    assert replaced.headers == (WebhookHeader("A", "other", protected=True),)
+
+
+def test_comparison_never_takes_a_read_protected_value_for_the_real_one() -> None:
+    wanted = make(headers=[{"key": "A", "value": "s3cret", "protected": True}])
+    for read_value in [None, *READ_BACK_AS]:
+        stored = attrs.evolve(
+            _wire.webhook_from_json({**DETAIL, **_wire.spec_json(wanted)}),
+            headers=(WebhookHeader("A", read_value, protected=True),),
+        )
+        assert "headers" not in differences(wanted, stored), read_value
+    unprotected = attrs.evolve(stored, headers=(WebhookHeader("A", "s3cret"),))
+    assert "headers" in differences(wanted, unprotected)
 
 
 # --- values this library does not know are read, not refused ----------------------------------
@@ -304,4 +389,4 @@ def test_requests_stay_strict_about_unknown_values() -> None:
     with pytest.raises(ValidationError, match="event: must be one of"):
         WebhookUpdate(event="experiment_request_completed")
     with pytest.raises(ValidationError, match="object_type: must be one of"):
-        _wire.webhook_from_json(EXPERIMENT).to_create()
+        _wire.webhook_from_json(EXPERIMENT).to_create({"Authorization": "Token a"})
