@@ -33,9 +33,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, Final, TypeVar
 
+from ._rules import DEFAULT_TIMEOUT
 from .errors import ValidationError
 from .models import (
-    DEFAULT_TIMEOUT,
     EventType,
     ObjectType,
     TestStatus,

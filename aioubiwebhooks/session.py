@@ -27,6 +27,7 @@ from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._ratelimit import Pacer, Pacing
 from ._retry import RetryOn, RetryPolicy
+from ._rules import rule
 from ._transport import Response, Transport
 from ._version import __version__
 from .errors import ConflictError, NotFoundError, ResponseDecodeError, ValidationError
@@ -55,6 +56,10 @@ _VERSION_SUFFIX = re.compile(r"/v\d+(\.\d+)?$")
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
 
 _M = TypeVar("_M", WebhookCreate, WebhookUpdate, WebhookTestCreate)
+_PATH_SEGMENT = rule("path.segment")
+_LABELS_FILTER = rule("labels_filter.format")
+_OBJECT_TYPE_CHOICE = rule("object_type.choice")
+_EVENT_CHOICE = rule("event.choice")
 _T = TypeVar("_T")
 
 
@@ -107,7 +112,7 @@ def _segment(field: str, value: object) -> str:
     if type(value) is str and _PLAIN_SEGMENT.fullmatch(value) and value.strip("."):
         return value  # nothing to escape
     if not isinstance(value, str) or not value:
-        raise ValidationError(field, "must be a non-empty string", value)
+        raise ValidationError(field, _PATH_SEGMENT.text, value)
     if not value.strip("."):
         return value.replace(".", "%2E")  # "." and ".." would walk the path
     return quote(value, safe="")
@@ -125,13 +130,10 @@ def labels_query(labels: Mapping[str, str] | str) -> str:
         return labels
     parts = []
     for key, value in labels.items():
-        for part, what in ((key, "key"), (value, "value")):
-            if not isinstance(part, str) or not part or any(c in part for c in ",:"):
-                raise ValidationError(
-                    f"labels[{key!r}]",
-                    f"{what} must be a non-empty string without ',' or ':'",
-                    part,
-                )
+        for part in (key, value):
+            broken = not isinstance(part, str) or not part or any(c in part for c in ",:")
+            if broken and _LABELS_FILTER.enforced:
+                raise ValidationError(f"labels[{key!r}]", _LABELS_FILTER.text, part)
         parts.append(f"{key}:{value}")
     return ",".join(parts)
 
@@ -582,11 +584,12 @@ def _as_spec(
 
 
 def _enum_value(kind: type[ObjectType] | type[EventType], field: str, value: object) -> str:
+    """A list filter's value: the documented values only (answers may hold others)."""
     try:
         return str(kind(value).value)
     except ValueError:
-        choices = ", ".join(repr(m.value) for m in kind)
-        raise ValidationError(field, f"must be one of {choices}", value) from None
+        choice = _OBJECT_TYPE_CHOICE if kind is ObjectType else _EVENT_CHOICE
+        raise ValidationError(field, choice.text, value) from None
 
 
 def _decode_error(

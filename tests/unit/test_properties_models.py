@@ -10,6 +10,7 @@ never any other exception.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -29,6 +30,7 @@ from aioubiwebhooks import (
     WebhookUpdate,
     _wire,
 )
+from aioubiwebhooks._rules import RULES
 from aioubiwebhooks.models import TestStatus
 
 _T = TypeVar("_T")
@@ -350,12 +352,22 @@ def corrupted(
     return data, {field, "event"} if field == "object_type" else {field}
 
 
+RULE_TEXTS = [
+    re.compile(re.escape(r.text).replace(r"\{object_type\}", ".+").replace(r"\{model\}", ".+"))
+    for r in RULES
+]
+"""What the table of rules lets a ValidationError say."""
+NOT_A_MAPPING_RULE = "must be a mapping of field names to values"
+
+
 def _refused(model: Any, data: Any, fields: set[str]) -> None:
     with pytest.raises(ValidationError) as caught:
         model.from_dict(data)
     error = caught.value
     assert any(error.field == f or error.field.startswith(f) for f in fields), (error.field, fields)
-    assert error.rule
+    assert error.rule == NOT_A_MAPPING_RULE or any(
+        text.fullmatch(error.rule) for text in RULE_TEXTS
+    ), f"{error.rule!r} is not in the table of rules (aioubiwebhooks/_rules.py)"
     assert error.field in str(error)
     assert error.field in repr(error)
 
