@@ -22,6 +22,7 @@ import time
 import warnings
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 
+import anyio
 import attrs
 
 from ._endpoints import WebhooksAPI
@@ -131,13 +132,12 @@ async def watch_test(
         if left <= 0:
             raise _timed_out(test_id, last, timeout)
         await asyncio.sleep(min(next(delays), left))
-        left = deadline - time.monotonic()
-        try:
-            detail = await asyncio.wait_for(
-                session.webhook_tests_get(project_name, test_id), max(left, 0.001)
-            )
-        except asyncio.TimeoutError:
-            raise _timed_out(test_id, last, timeout) from None
+        # Not asyncio.wait_for: before Python 3.12 it swallows a cancellation that arrives
+        # as the poll completes, and the wait would go on polling after being cancelled.
+        with anyio.move_on_after(max(deadline - time.monotonic(), 0.001)) as poll:
+            detail = await session.webhook_tests_get(project_name, test_id)
+        if poll.cancelled_caught:
+            raise _timed_out(test_id, last, timeout)
         if last is None or detail.status != last.status:
             last = detail
             if detail.status == TestStatus.FAILED and raise_on_failure:
