@@ -257,7 +257,7 @@ class Store:
         if change.event is not UNSET:
             if change.event.object_type is not current.object_type:
                 raise BadRequest(
-                    f"event: must start with '{current.object_type.value}_' to match "
+                    f"event: must start with '{current.object_type}_' to match "
                     f"object_type (got {change.event.value!r})"
                 )
             fields["event"] = change.event
