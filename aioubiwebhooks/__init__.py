@@ -16,6 +16,7 @@ from .errors import (
     NotAttemptedError,
     NotFoundError,
     PermissionDeniedError,
+    PlanBlockedError,
     RateLimitError,
     ReceiverClosedError,
     ResponseDecodeError,
@@ -26,6 +27,7 @@ from .errors import (
     ValidationError,
 )
 from .events import DeploymentEvent, PipelineEvent, WebhookEvent, event_to_json
+from .migrate import ApplyResult, CopyResult, Plan
 from .models import (
     UNSET,
     EventType,
@@ -40,7 +42,6 @@ from .models import (
 )
 from .receiver import ReceiverStats, WebhookReceiver
 from .session import DEFAULT_HOST, InsecureTransportWarning, WebhooksSession
-from .sync import ApplyResult, CopyResult, Plan, PlanBlockedError
 
 __all__ = [
     "DEFAULT_HOST",
