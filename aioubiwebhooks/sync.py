@@ -7,54 +7,11 @@ one release and then goes away. Import from ``aioubiwebhooks.migrate`` instead.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
-from .migrate import (
-    Action,
-    ApplyResult,
-    Blocked,
-    CopyResult,
-    Create,
-    Delete,
-    Plan,
-    PlanBlockedError,
-    Renamer,
-    Replace,
-    SpecFormat,
-    SpecInput,
-    UnknownValue,
-    Update,
-    apply,
-    copy,
-    diff,
-    dump_specs,
-    export,
-    load_specs,
-    plan,
-)
+from . import migrate
 
-__all__ = [
-    "Action",
-    "ApplyResult",
-    "Blocked",
-    "CopyResult",
-    "Create",
-    "Delete",
-    "Plan",
-    "PlanBlockedError",
-    "Renamer",
-    "Replace",
-    "SpecFormat",
-    "SpecInput",
-    "UnknownValue",
-    "Update",
-    "apply",
-    "copy",
-    "diff",
-    "dump_specs",
-    "export",
-    "load_specs",
-    "plan",
-]
+__all__ = list(migrate.__all__)
 
 warnings.warn(
     "aioubiwebhooks.sync is deprecated and will be removed in the next release; "
@@ -62,3 +19,10 @@ warnings.warn(
     DeprecationWarning,
     stacklevel=2,
 )
+
+
+def __getattr__(name: str) -> Any:
+    """Every name of :mod:`aioubiwebhooks.migrate`, looked up there."""
+    if name in migrate.__all__:
+        return getattr(migrate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
