@@ -21,8 +21,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from ._auth import check_token
-from ._http import STATE_KEY, json_ok
+from ._http import STATE_KEY, check_token, json_ok
 from ._problems import BadRequest
 from ._ratelimit import parse_rate_limit
 from ._rules import decode_body

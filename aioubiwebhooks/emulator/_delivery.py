@@ -1,4 +1,8 @@
-"""Running webhook tests: POST the payload to the test's URL, in the background.
+"""Webhook test deliveries: the payload they send, and POSTing it in the background.
+
+The payload follows the documented request-event body: ``deployment_*`` or
+``pipeline_*`` ids and names, ``event``, ``request_id``, ``status`` and ``text``;
+``result`` is present only when the webhook asks for it.
 
 A test is created ``pending``; a background task waits the configured test delay,
 then POSTs the payload with the test's headers (protected values included: they
@@ -26,11 +30,18 @@ import aiohttp
 import attrs
 from multidict import CIMultiDict
 
-from ._payload import build_payload
-from ._stats import Stats
+from ..models import ObjectType
 from ._store import DeliveryPlan
 
-__all__ = ["DelaySource", "Deliverer", "DeliveryRecord", "resolve_delay"]
+__all__ = [
+    "SAMPLE_RESULT",
+    "DelaySource",
+    "Deliverer",
+    "DeliveryRecord",
+    "build_payload",
+    "resolve_delay",
+    "status_for_event",
+]
 
 _log = logging.getLogger("aioubiwebhooks.emulator")
 
@@ -38,6 +49,45 @@ DelaySource: TypeAlias = float | Callable[[], float]
 """Seconds a test stays pending before delivery, or a function returning them (per test)."""
 
 MAX_DELAY: Final = 3600.0
+
+SAMPLE_RESULT: Final = {"message": "Webhook test result"}
+"""What a test delivery carries as ``result`` when ``include_result`` is set."""
+
+_STATUS: Final = {
+    "started": "processing",
+    "completed": "completed",
+    "failed": "failed",
+    "finished": "completed",
+}
+
+
+def status_for_event(event: str) -> str:
+    """The request status an event reports (``finished`` reports a completed request)."""
+    return _STATUS[event.rsplit("_", 1)[1]]
+
+
+def build_payload(plan: DeliveryPlan, request_id: str) -> dict[str, Any]:
+    """The JSON body one delivery of ``plan`` POSTs, for the request ``request_id``."""
+    prefix = plan.object_type.value
+    label = "Deployment" if plan.object_type is ObjectType.DEPLOYMENT else "Pipeline"
+    status = status_for_event(plan.event)
+    verb = "started" if status == "processing" else "finished"
+    payload: dict[str, Any] = {
+        "event": plan.event,
+        f"{prefix}_id": plan.object_id,
+        f"{prefix}_name": plan.object_name,
+        f"{prefix}_version_id": plan.version_id,
+        f"{prefix}_version_name": plan.version_name,
+        "request_id": request_id,
+        "status": status,
+        "text": (
+            f"{label} request {request_id} {verb} for {prefix} {plan.object_name} "
+            f"{plan.version_name} in project {plan.project}"
+        ),
+    }
+    if plan.include_result:
+        payload["result"] = dict(SAMPLE_RESULT) if status == "completed" else None
+    return payload
 
 
 def resolve_delay(source: DelaySource) -> float:
@@ -65,13 +115,17 @@ class DeliveryRecord:
 
 
 class Deliverer:
-    """Runs deliveries as background tasks and reports each test's outcome to ``on_finish``."""
+    """Runs deliveries as background tasks.
+
+    It reports each attempt to ``on_attempt`` (True when the target answered 2xx or
+    3xx) and each test's outcome to ``on_finish`` (test id, error message or None).
+    """
 
     def __init__(
         self,
         *,
         on_finish: Callable[[str, str | None], None],
-        stats: Stats,
+        on_attempt: Callable[[bool], None] = lambda succeeded: None,
         delay: DelaySource = 0.0,
         concurrency: int = 32,
         attempts: int = 3,
@@ -83,7 +137,7 @@ class Deliverer:
         self.retry_pause = retry_pause
         self.records: deque[DeliveryRecord] = deque(maxlen=log_size)
         self._on_finish = on_finish
-        self._stats = stats
+        self._on_attempt = on_attempt
         self._concurrency = concurrency
         self._semaphore: asyncio.Semaphore | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -148,10 +202,6 @@ class Deliverer:
         except Exception:  # a bug here must not leave a test pending forever
             _log.exception("webhook test %s: delivery crashed", plan.test_id)
             error = "Internal error while delivering"
-        if error is None:
-            self._stats.tests_completed += 1
-        else:
-            self._stats.tests_failed += 1
         self._on_finish(plan.test_id, error)
 
     async def _deliver(self, plan: DeliveryPlan) -> str | None:
@@ -178,7 +228,6 @@ class Deliverer:
         headers: CIMultiDict[str] = CIMultiDict({"Content-Type": "application/json"})
         for key, value in plan.headers:
             headers[key] = value
-        self._stats.delivery_attempts += 1
         try:
             async with self._session.post(
                 plan.url,
@@ -196,10 +245,10 @@ class Deliverer:
             _log.info("webhook test %s: cannot send request: %s", plan.test_id, problem)
             return (*self._failed(None, "Invalid request (bad header or URL)")[:2], True)
         if 200 <= status < 400:
-            self._stats.delivery_successes += 1
+            self._on_attempt(True)
             return status, None, True
         return self._failed(status, f"Received status {status}")
 
     def _failed(self, status: int | None, error: str) -> tuple[int | None, str, bool]:
-        self._stats.delivery_failures += 1
+        self._on_attempt(False)
         return status, error, False

@@ -1,4 +1,5 @@
-"""The HTTP layer's shared pieces: the app key, JSON answers and the two middlewares.
+"""The HTTP layer's shared pieces: the app key, JSON answers, the token check and the
+two middlewares.
 
 ``guard`` (outermost) makes sure every answer is JSON and nothing escapes as an
 aiohttp default page: HTTP exceptions become ``{"error": ...}`` with their status,
@@ -11,6 +12,7 @@ injected faults, the rate limit and the token check, and puts the
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,20 +20,22 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from ._auth import check_token
 from ._faults import Drop, Fail
-from ._problems import Problem
+from ._problems import Problem, Unauthorized
 from ._state import EmulatorState
 
 __all__ = [
     "ADMIN_PREFIX",
     "API_PREFIXES",
+    "DEFAULT_TOKEN",
     "STATE_KEY",
     "api_gate",
+    "check_token",
     "guard",
     "json_error",
     "json_ok",
     "operation_of",
+    "strip_prefix",
 ]
 
 _log = logging.getLogger("aioubiwebhooks.emulator")
@@ -41,6 +45,32 @@ API_PREFIXES: Final = {"v2_1": "/v2.1", "v2": "/v2"}
 """Route-name namespace -> URL prefix: the API is served under both versions."""
 ADMIN_PREFIX: Final = "/_emulator"
 _DROPPED: Final = "aioubiwebhooks_emulator_dropped"
+
+DEFAULT_TOKEN: Final = "emulator-token"  # noqa: S105 - a placeholder, not a secret
+"""What ``Emulator.token`` is when no token was configured (any non-empty token passes)."""
+
+
+def strip_prefix(value: str | None) -> str:
+    """The bare token of a header value, with or without ``Token `` in front."""
+    text = (value or "").strip()
+    if text[:6].lower() == "token ":
+        text = text[6:].strip()
+    return text
+
+
+def check_token(header: str | None, expected: str | None) -> None:
+    """Raise :class:`Unauthorized` unless ``header`` carries the expected token.
+
+    Without an expected token any non-empty token passes, so a first try needs no set-up.
+    """
+    given = strip_prefix(header)
+    if not given:
+        raise Unauthorized("Authentication credentials were not provided.")
+    if expected is not None and not hmac.compare_digest(
+        given.encode(), strip_prefix(expected).encode()
+    ):
+        raise Unauthorized("Invalid token.")
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -20,12 +20,11 @@ from aiohttp import web
 
 from ..models import ObjectType, WebhookDetail, WebhookTestDetail
 from ._app import DEFAULT_MAX_BODY_SIZE, create_app
-from ._auth import DEFAULT_TOKEN
 from ._delivery import DelaySource, DeliveryRecord
 from ._faults import FaultInjector
+from ._http import DEFAULT_TOKEN
 from ._problems import NotFound
-from ._state import EmulatorState, SeedSource
-from ._stats import Stats
+from ._state import EmulatorState, SeedSource, Stats
 from ._store import DEFAULT_MAX_PENDING_TESTS
 
 __all__ = ["API_VERSION", "Emulator"]
