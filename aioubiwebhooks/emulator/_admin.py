@@ -154,6 +154,7 @@ def _config(state: EmulatorState) -> dict[str, Any]:
         "test_delay": "function" if callable(delay) else delay,
         "rate_limit": None if limit is None else {"limit": limit[0], "window": limit[1]},
         "token_required": state.token is not None,
+        "allow_targets": state.target_policy.describe(),
     }
 
 

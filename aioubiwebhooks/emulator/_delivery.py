@@ -23,25 +23,38 @@ import json
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable
-from typing import Any, Final, TypeAlias
+from collections.abc import Callable, Iterable
+from typing import Any, Final, Literal, TypeAlias
 
 import aiohttp
 import attrs
 from multidict import CIMultiDict
+from yarl import URL
 
 from ..models import ObjectType
 from ._store import DeliveryPlan
+from ._targets import PolicyResolver, TargetPolicy, TargetRefused
 
 __all__ = [
+    "NOT_FORWARDED",
     "SAMPLE_RESULT",
+    "AttemptOutcome",
     "DelaySource",
     "Deliverer",
     "DeliveryRecord",
     "build_payload",
+    "outgoing_headers",
     "resolve_delay",
     "status_for_event",
 ]
+
+AttemptOutcome: TypeAlias = Literal["succeeded", "failed", "refused"]
+"""What became of one attempt: the target answered 2xx/3xx, it did not, or the target
+policy refused it (nothing was sent)."""
+
+NOT_FORWARDED: Final = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+"""Configured headers a delivery leaves out: they address or frame the request, which is
+the emulator's to decide (a caller-chosen ``Host`` would reach another virtual host)."""
 
 _log = logging.getLogger("aioubiwebhooks.emulator")
 
@@ -64,6 +77,15 @@ _STATUS: Final = {
 def status_for_event(event: str) -> str:
     """The request status an event reports (``finished`` reports a completed request)."""
     return _STATUS[event.rsplit("_", 1)[1]]
+
+
+def outgoing_headers(configured: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
+    """The headers a delivery sends: JSON, then the configured ones but :data:`NOT_FORWARDED`."""
+    headers: CIMultiDict[str] = CIMultiDict({"Content-Type": "application/json"})
+    for key, value in configured:
+        if key.lower() not in NOT_FORWARDED:
+            headers[key] = value
+    return headers
 
 
 def build_payload(plan: DeliveryPlan, request_id: str) -> dict[str, Any]:
@@ -117,15 +139,18 @@ class DeliveryRecord:
 class Deliverer:
     """Runs deliveries as background tasks.
 
-    It reports each attempt to ``on_attempt`` (True when the target answered 2xx or
-    3xx) and each test's outcome to ``on_finish`` (test id, error message or None).
+    It reports each attempt's :data:`AttemptOutcome` to ``on_attempt`` and each
+    test's outcome to ``on_finish`` (test id, error message or None). ``policy`` gives
+    the :class:`~._targets.TargetPolicy` in force; a refused target fails the test
+    without sending anything. Credentials in a URL (``user:password@``) are not sent.
     """
 
     def __init__(
         self,
         *,
         on_finish: Callable[[str, str | None], None],
-        on_attempt: Callable[[bool], None] = lambda succeeded: None,
+        on_attempt: Callable[[AttemptOutcome], None] = lambda outcome: None,
+        policy: Callable[[], TargetPolicy] = TargetPolicy,
         delay: DelaySource = 0.0,
         concurrency: int = 32,
         attempts: int = 3,
@@ -138,6 +163,7 @@ class Deliverer:
         self.records: deque[DeliveryRecord] = deque(maxlen=log_size)
         self._on_finish = on_finish
         self._on_attempt = on_attempt
+        self._policy = policy
         self._concurrency = concurrency
         self._semaphore: asyncio.Semaphore | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -146,7 +172,9 @@ class Deliverer:
     async def start(self) -> None:
         if self._session is None:
             self._semaphore = asyncio.Semaphore(self._concurrency)
-            connector = aiohttp.TCPConnector(limit=self._concurrency)
+            connector = aiohttp.TCPConnector(
+                limit=self._concurrency, resolver=PolicyResolver(self._policy)
+            )
             # trust_env=False: a proxy set for the host must not intercept local deliveries.
             self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
 
@@ -208,47 +236,60 @@ class Deliverer:
         payload = build_payload(plan, str(uuid.uuid4()))
         body = json.dumps(payload).encode()
         attempts = self.attempts if plan.retry else 1
+        try:
+            target = URL(plan.url).with_user(None)  # never sent as Basic auth
+        except ValueError:
+            self._on_attempt("failed")
+            return "Invalid request (bad header or URL)"
         error: str | None = None
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 await asyncio.sleep(self.retry_pause)
-            status, error, final = await self._attempt(plan, body)
+            status, error, final = await self._attempt(plan, target, body)
             self.records.append(
-                DeliveryRecord(plan.test_id, attempt, plan.url, status, error, payload)
+                DeliveryRecord(plan.test_id, attempt, str(target), status, error, payload)
             )
             if error is None or final:
                 break
         return error
 
     async def _attempt(
-        self, plan: DeliveryPlan, body: bytes
+        self, plan: DeliveryPlan, target: URL, body: bytes
     ) -> tuple[int | None, str | None, bool]:
         """One POST: (status, error or None, whether retrying is pointless)."""
         assert self._session is not None
-        headers: CIMultiDict[str] = CIMultiDict({"Content-Type": "application/json"})
-        for key, value in plan.headers:
-            headers[key] = value
+        refusal = self._policy().refuse_host(target.raw_host or "")
+        if refusal is not None:
+            return self._refused(refusal)
         try:
             async with self._session.post(
-                plan.url,
+                target,
                 data=body,
-                headers=headers,
+                headers=outgoing_headers(plan.headers),
                 timeout=aiohttp.ClientTimeout(total=plan.timeout),
                 allow_redirects=False,
             ) as response:
                 status = response.status
         except asyncio.TimeoutError:
             return self._failed(None, f"Timeout after {plan.timeout} s")
+        except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, TargetRefused):
+                return self._refused(str(error.os_error))
+            return self._failed(None, "Connection error")
         except (aiohttp.ClientError, OSError):
             return self._failed(None, "Connection error")
         except ValueError as problem:  # a header or URL aiohttp refuses to send
             _log.info("webhook test %s: cannot send request: %s", plan.test_id, problem)
             return (*self._failed(None, "Invalid request (bad header or URL)")[:2], True)
         if 200 <= status < 400:
-            self._on_attempt(True)
+            self._on_attempt("succeeded")
             return status, None, True
         return self._failed(status, f"Received status {status}")
 
     def _failed(self, status: int | None, error: str) -> tuple[int | None, str, bool]:
-        self._on_attempt(False)
+        self._on_attempt("failed")
         return status, error, False
+
+    def _refused(self, reason: str) -> tuple[None, str, bool]:
+        self._on_attempt("refused")
+        return None, f"Refused target: {reason}", True

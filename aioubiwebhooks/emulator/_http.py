@@ -5,8 +5,9 @@ two middlewares.
 aiohttp default page: HTTP exceptions become ``{"error": ...}`` with their status,
 and any unexpected exception becomes a JSON 500 that is logged and counted.
 ``api_gate`` runs only for the seven API operations: it counts them, applies
-injected faults, the rate limit and the token check, and puts the
-``x-ratelimit-*`` headers on every answer while a limit is set.
+injected faults, then the token check, then the rate limit (only authenticated
+requests use up the window), and puts the ``x-ratelimit-*`` headers on every
+answer while a limit is set.
 """
 
 from __future__ import annotations
@@ -62,12 +63,18 @@ def check_token(header: str | None, expected: str | None) -> None:
     """Raise :class:`Unauthorized` unless ``header`` carries the expected token.
 
     Without an expected token any non-empty token passes, so a first try needs no set-up.
+    A header that is not UTF-8 text (aiohttp keeps such bytes as surrogates) carries no
+    token at all.
     """
     given = strip_prefix(header)
     if not given:
         raise Unauthorized("Authentication credentials were not provided.")
+    try:
+        given_bytes = given.encode()
+    except UnicodeEncodeError:
+        raise Unauthorized("Invalid token.") from None
     if expected is not None and not hmac.compare_digest(
-        given.encode(), strip_prefix(expected).encode()
+        given_bytes, strip_prefix(expected).encode()
     ):
         raise Unauthorized("Invalid token.")
 
@@ -155,6 +162,10 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
         return _drop(request)
     if isinstance(decision.action, Fail):
         return json_error(decision.action.status, decision.action.message)
+    try:  # before the rate limit: a request without the right token uses up no budget
+        check_token(request.headers.get("Authorization"), state.token)
+    except Problem as error:
+        return _problem(error)
     rate = state.limiter.hit() if state.limiter is not None else None
     if rate is not None and not rate.allowed:
         state.stats.rate_limited += 1
@@ -164,7 +175,6 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
             headers=rate.headers(),
         )
     try:
-        check_token(request.headers.get("Authorization"), state.token)
         response = await handler(request)
     except Problem as error:
         response = _problem(error)

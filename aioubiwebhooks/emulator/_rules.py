@@ -41,6 +41,7 @@ __all__ = [
     "UPDATE",
     "FieldRule",
     "HeaderItem",
+    "Limits",
     "ListFilter",
     "Operation",
     "check_body",
@@ -265,14 +266,66 @@ def _fresh(default: Any) -> Any:
     return dict(default) if isinstance(default, dict) else default
 
 
+@attrs.frozen
+class Limits:
+    """The emulator's own bounds on what one webhook may hold, so that its memory stays
+    bounded whatever its callers send. They are not rules of the API (no public source
+    states any) and are not compared with the client's: defaults are generous.
+
+    A body beyond them is refused with 400 naming the field and the limit.
+    """
+
+    max_webhooks_per_project: int = 10_000
+    max_labels: int = 50
+    max_labels_size: int = 4_096
+    max_headers: int = 20
+    max_headers_size: int = 4_096
+    max_url_length: int = 2_048
+
+    def __attrs_post_init__(self) -> None:
+        for field in attrs.fields(Limits):
+            value = getattr(self, field.name)
+            if type(value) is not int or value < 1:
+                raise ValueError(f"{field.name} must be a whole number >= 1, got {value!r}")
+
+    def check(self, checked: Mapping[str, Any]) -> None:
+        """Refuse a checked body that holds more than these limits allow."""
+        url = checked.get("url")
+        if url is not None and len(url) > self.max_url_length:
+            raise BadRequest(
+                f"url: must have at most {self.max_url_length} characters "
+                f"(the emulator's limit; got {len(url)})"
+            )
+        labels = checked.get("labels")
+        if labels is not None:
+            size = sum(len(k) + len(v) for k, v in labels.items())
+            _check_size("labels", len(labels), size, self.max_labels, self.max_labels_size)
+        headers = checked.get("headers")
+        if headers is not None:
+            size = sum(len(h.key) + len(h.value or "") for h in headers)
+            _check_size("headers", len(headers), size, self.max_headers, self.max_headers_size)
+
+
+def _check_size(field: str, count: int, size: int, max_count: int, max_size: int) -> None:
+    if count > max_count or size > max_size:
+        raise BadRequest(
+            f"{field}: at most {max_count} {field} of {max_size} characters together "
+            f"(the emulator's limit; got {count} with {size})"
+        )
+
+
 def event_object_type(event: str) -> str:
     """The object type an event belongs to (its prefix): ``pipeline`` for ``pipeline_...``."""
     return event.split("_", 1)[0]
 
 
-def check_body(operation: Operation, body: Mapping[str, Any]) -> dict[str, Any]:
-    """A request body checked against :data:`RULES`; :class:`BadRequest` names the field."""
+def check_body(
+    operation: Operation, body: Mapping[str, Any], limits: Limits | None = None
+) -> dict[str, Any]:
+    """A request body checked against :data:`RULES` and the emulator's ``limits``;
+    :class:`BadRequest` names the field."""
     checked = check_fields(RULES, body, operation, prefix="", partial=operation == UPDATE)
+    (limits or _DEFAULT_LIMITS).check(checked)
     if "object_type" in checked and event_object_type(checked["event"]) != checked["object_type"]:
         raise _refuse(
             "event",
@@ -282,19 +335,22 @@ def check_body(operation: Operation, body: Mapping[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def parse_create(body: Mapping[str, Any]) -> dict[str, Any]:
+def parse_create(body: Mapping[str, Any], limits: Limits | None = None) -> dict[str, Any]:
     """A create body, checked, with every default filled in."""
-    return check_body(CREATE, body)
+    return check_body(CREATE, body, limits)
 
 
-def parse_test_create(body: Mapping[str, Any]) -> dict[str, Any]:
+def parse_test_create(body: Mapping[str, Any], limits: Limits | None = None) -> dict[str, Any]:
     """A webhook-test body, checked, with every default filled in."""
-    return check_body(TEST, body)
+    return check_body(TEST, body, limits)
 
 
-def parse_update(body: Mapping[str, Any]) -> dict[str, Any]:
+def parse_update(body: Mapping[str, Any], limits: Limits | None = None) -> dict[str, Any]:
     """A PATCH body, checked: only the fields it sets."""
-    return check_body(UPDATE, body)
+    return check_body(UPDATE, body, limits)
+
+
+_DEFAULT_LIMITS: Final = Limits()
 
 
 def _reject_constant(name: str) -> float:

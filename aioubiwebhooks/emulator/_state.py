@@ -8,17 +8,19 @@ webhooks, counters, faults or a rate-limit window.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
 import attrs
 
-from ._delivery import DelaySource, Deliverer
+from ._delivery import AttemptOutcome, DelaySource, Deliverer
 from ._faults import FaultInjector
 from ._ratelimit import FixedWindow
+from ._rules import Limits
 from ._seed import DEFAULT_SEED, Seed, load_seed, parse_seed
 from ._store import DEFAULT_MAX_PENDING_TESTS, DEFAULT_MAX_TESTS, Store
+from ._targets import TargetPolicy
 
 __all__ = ["EmulatorState", "SeedSource", "Stats", "resolve_seed"]
 
@@ -34,7 +36,8 @@ class Stats:
     names, e.g. ``webhooks_create``; ``unmatched`` for unknown paths), ``methods`` by
     HTTP method, ``statuses`` the statuses answered. ``faults`` counts injected faults
     by kind. A delivery *attempt* is one POST to a webhook URL; a test ends
-    ``completed`` or ``failed`` after one or more attempts.
+    ``completed`` or ``failed`` after one or more attempts. ``targets_refused`` counts
+    deliveries the target policy stopped before anything was sent.
     """
 
     requests: Counter[str] = attrs.field(factory=Counter)
@@ -48,6 +51,7 @@ class Stats:
     delivery_failures: int = 0
     tests_completed: int = 0
     tests_failed: int = 0
+    targets_refused: int = 0
 
     @property
     def total_requests(self) -> int:
@@ -58,7 +62,7 @@ class Stats:
             counter.clear()
         self.rate_limited = self.server_errors = 0
         self.delivery_attempts = self.delivery_successes = self.delivery_failures = 0
-        self.tests_completed = self.tests_failed = 0
+        self.tests_completed = self.tests_failed = self.targets_refused = 0
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy."""
@@ -75,6 +79,7 @@ class Stats:
             "delivery_failures": self.delivery_failures,
             "tests_completed": self.tests_completed,
             "tests_failed": self.tests_failed,
+            "targets_refused": self.targets_refused,
         }
 
 
@@ -104,6 +109,8 @@ class EmulatorState:
         retry_pause: float = 0.25,
         max_tests: int = DEFAULT_MAX_TESTS,
         max_pending_tests: int = DEFAULT_MAX_PENDING_TESTS,
+        limits: Limits | None = None,
+        allow_targets: Iterable[str] | None = None,
     ) -> None:
         if token is not None and not token.strip():
             raise ValueError("token must not be empty (leave it out to accept any token)")
@@ -111,22 +118,27 @@ class EmulatorState:
         self.seed = resolve_seed(seed)
         self.stats = Stats()
         self.faults = FaultInjector(fired=self.stats.faults)
-        self.store = Store(max_tests=max_tests, max_pending=max_pending_tests)
+        self.store = Store(max_tests=max_tests, max_pending=max_pending_tests, limits=limits)
+        self.target_policy = TargetPolicy.of(allow_targets)
         self.store.apply_seed(self.seed)
         self.limiter: FixedWindow | None = None
         self.rate_limit = rate_limit
         self.deliverer = Deliverer(
             on_finish=self._test_finished,
             on_attempt=self._delivery_attempted,
+            policy=lambda: self.target_policy,
             delay=test_delay,
             concurrency=delivery_concurrency,
             attempts=delivery_attempts,
             retry_pause=retry_pause,
         )
 
-    def _delivery_attempted(self, succeeded: bool) -> None:
+    def _delivery_attempted(self, outcome: AttemptOutcome) -> None:
+        if outcome == "refused":
+            self.stats.targets_refused += 1
+            return
         self.stats.delivery_attempts += 1
-        if succeeded:
+        if outcome == "succeeded":
             self.stats.delivery_successes += 1
         else:
             self.stats.delivery_failures += 1

@@ -31,7 +31,7 @@ from ..models import (
     WebhookTestDetail,
 )
 from ._problems import BadRequest, Conflict, NotFound, Unavailable
-from ._rules import HeaderItem, ListFilter, event_object_type
+from ._rules import HeaderItem, Limits, ListFilter, event_object_type
 from ._seed import Seed
 
 __all__ = [
@@ -83,12 +83,12 @@ class ProjectRecord:
 
 @attrs.define
 class StoredTest:
-    """A webhook test: where it stands and the delivery it stands for."""
+    """A webhook test's outcome. What it delivers (URL, headers) lives only in its
+    :class:`DeliveryPlan`, held by the delivery while it runs and then forgotten."""
 
     id: str
     project: str
     status: TestStatus
-    plan: DeliveryPlan
     error_message: str | None = None
     created: datetime = attrs.field(factory=_now)
 
@@ -118,8 +118,10 @@ class DeliveryPlan:
 class Store:
     """Projects, webhooks and tests. Raises :mod:`._problems` errors the API answers with.
 
-    Finished tests beyond ``max_tests`` are forgotten oldest first, and no more than
-    ``max_pending`` tests may be pending at once, so memory stays bounded.
+    Finished tests beyond ``max_tests`` are forgotten oldest first (a finished test keeps
+    only its outcome), no more than ``max_pending`` tests may be pending at once, and a
+    project holds at most ``limits.max_webhooks_per_project`` webhooks of bounded size,
+    so memory stays bounded.
     """
 
     def __init__(
@@ -127,6 +129,7 @@ class Store:
         *,
         max_tests: int = DEFAULT_MAX_TESTS,
         max_pending: int = DEFAULT_MAX_PENDING_TESTS,
+        limits: Limits | None = None,
         clock: Callable[[], datetime] = _now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
@@ -135,6 +138,7 @@ class Store:
         self._pending = 0
         self._max_tests = max_tests
         self._max_pending = max_pending
+        self.limits = limits if limits is not None else Limits()
         self._clock = clock
         self._new_id = new_id
 
@@ -207,6 +211,12 @@ class Store:
             self._version(obj, spec["version"])
         if spec["name"] in project.webhooks:
             raise Conflict(f"A webhook with name {spec['name']!r} already exists in this project")
+        most = self.limits.max_webhooks_per_project
+        if len(project.webhooks) >= most:
+            raise BadRequest(
+                f"Project {project.name!r} already holds {most} webhooks "
+                "(the emulator's limit, max_webhooks_per_project)"
+            )
         now = self._clock()
         webhook = WebhookDetail(
             id=self._new_id(),
@@ -264,6 +274,7 @@ class Store:
             fields["event"] = EventType(fields["event"])
         if "headers" in fields:
             fields["headers"] = _merge_headers(current.headers, fields["headers"])
+            self.limits.check({"headers": fields["headers"]})
         updated = attrs.evolve(current, **fields, last_updated=self._clock())
         # Keep the creation order: replace in place when the name is unchanged.
         if updated.name == current.name:
@@ -283,8 +294,11 @@ class Store:
 
     # --- webhook tests ----------------------------------------------------------------------
 
-    def create_test(self, project_name: str, spec: Mapping[str, Any]) -> StoredTest:
-        """A pending test from a body checked by :func:`._rules.parse_test_create`."""
+    def create_test(
+        self, project_name: str, spec: Mapping[str, Any]
+    ) -> tuple[StoredTest, DeliveryPlan]:
+        """A pending test from a body checked by :func:`._rules.parse_test_create`, and
+        the delivery it stands for."""
         project = self.project(project_name)
         obj = self._object(project, ObjectType(spec["object_type"]), spec["object_name"])
         version = self._version(obj, spec["version"])
@@ -308,11 +322,11 @@ class Store:
             version_id=obj.versions[version],
             version_name=version,
         )
-        test = StoredTest(id=test_id, project=project.name, status=TestStatus.PENDING, plan=plan)
+        test = StoredTest(id=test_id, project=project.name, status=TestStatus.PENDING)
         self._tests[test_id] = test
         self._pending += 1
         self._forget_old_tests()
-        return test
+        return test, plan
 
     def get_test(self, project_name: str, test_id: str) -> StoredTest:
         self.project(project_name)
