@@ -1,16 +1,19 @@
-"""The HTTP layer's shared pieces: the app key, JSON answers and the two middlewares.
+"""The HTTP layer's shared pieces: the app key, JSON answers, the token check and the
+two middlewares.
 
 ``guard`` (outermost) makes sure every answer is JSON and nothing escapes as an
 aiohttp default page: HTTP exceptions become ``{"error": ...}`` with their status,
 and any unexpected exception becomes a JSON 500 that is logged and counted.
 ``api_gate`` runs only for the seven API operations: it counts them, applies
-injected faults, the rate limit and the token check, and puts the
-``x-ratelimit-*`` headers on every answer while a limit is set.
+injected faults, then the token check, then the rate limit (only authenticated
+requests use up the window), and puts the ``x-ratelimit-*`` headers on every
+answer while a limit is set.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,20 +21,22 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from ._auth import check_token
 from ._faults import Drop, Fail
-from ._problems import Problem
+from ._problems import Problem, Unauthorized
 from ._state import EmulatorState
 
 __all__ = [
     "ADMIN_PREFIX",
     "API_PREFIXES",
+    "DEFAULT_TOKEN",
     "STATE_KEY",
     "api_gate",
+    "check_token",
     "guard",
     "json_error",
     "json_ok",
     "operation_of",
+    "strip_prefix",
 ]
 
 _log = logging.getLogger("aioubiwebhooks.emulator")
@@ -41,6 +46,38 @@ API_PREFIXES: Final = {"v2_1": "/v2.1", "v2": "/v2"}
 """Route-name namespace -> URL prefix: the API is served under both versions."""
 ADMIN_PREFIX: Final = "/_emulator"
 _DROPPED: Final = "aioubiwebhooks_emulator_dropped"
+
+DEFAULT_TOKEN: Final = "emulator-token"  # noqa: S105 - a placeholder, not a secret
+"""What ``Emulator.token`` is when no token was configured (any non-empty token passes)."""
+
+
+def strip_prefix(value: str | None) -> str:
+    """The bare token of a header value, with or without ``Token `` in front."""
+    text = (value or "").strip()
+    if text[:6].lower() == "token ":
+        text = text[6:].strip()
+    return text
+
+
+def check_token(header: str | None, expected: str | None) -> None:
+    """Raise :class:`Unauthorized` unless ``header`` carries the expected token.
+
+    Without an expected token any non-empty token passes, so a first try needs no set-up.
+    A header that is not UTF-8 text (aiohttp keeps such bytes as surrogates) carries no
+    token at all.
+    """
+    given = strip_prefix(header)
+    if not given:
+        raise Unauthorized("Authentication credentials were not provided.")
+    try:
+        given_bytes = given.encode()
+    except UnicodeEncodeError:
+        raise Unauthorized("Invalid token.") from None
+    if expected is not None and not hmac.compare_digest(
+        given_bytes, strip_prefix(expected).encode()
+    ):
+        raise Unauthorized("Invalid token.")
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -125,6 +162,10 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
         return _drop(request)
     if isinstance(decision.action, Fail):
         return json_error(decision.action.status, decision.action.message)
+    try:  # before the rate limit: a request without the right token uses up no budget
+        check_token(request.headers.get("Authorization"), state.token)
+    except Problem as error:
+        return _problem(error)
     rate = state.limiter.hit() if state.limiter is not None else None
     if rate is not None and not rate.allowed:
         state.stats.rate_limited += 1
@@ -134,7 +175,6 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
             headers=rate.headers(),
         )
     try:
-        check_token(request.headers.get("Authorization"), state.token)
         response = await handler(request)
     except Problem as error:
         response = _problem(error)
