@@ -31,10 +31,11 @@ import asyncio
 import json
 import logging
 import sys
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -49,7 +50,7 @@ from ._delivery_check import (
     parse_delivery,
     redact_headers,
 )
-from ._inbox import Inbox, InboxClosed, ReceiverStats, Verdict
+from ._inbox import REFUSALS, Inbox, InboxClosed, ReceiverStats, Verdict
 from .errors import EventTimeoutError, ReceiverClosedError
 from .events import WebhookEvent
 
@@ -97,6 +98,14 @@ _ACKNOWLEDGEMENTS = {
     for verdict in (Verdict.ACCEPTED, Verdict.DUPLICATE)
 }
 """Ready-made answers for the two outcomes a sender hears most."""
+
+_REFUSAL_MESSAGES = {
+    Verdict.CLOSED: "receiver is closing; deliver again later",
+    Verdict.BUSY: "receiver is busy: no room for the event in time; deliver again later",
+    Verdict.FAILED: "the event could not be stored; deliver again later",
+}
+RETRY_AFTER: Final = "1"
+"""Seconds a refused sender is asked to wait before delivering again (``Retry-After``)."""
 
 
 class WebhookReceiver:
@@ -150,6 +159,10 @@ class WebhookReceiver:
         self._inbox = Inbox(max_queue=max_queue, max_history=max_history, max_dedupe=max_dedupe)
         self._runner: web.BaseRunner | None = None
         self._port: int | None = None
+        # the event each consuming task holds: handled once the task asks for the next one
+        self._in_hand: weakref.WeakKeyDictionary[asyncio.Task[Any], WebhookEvent] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # --- lifetime --------------------------------------------------------------------------
 
@@ -224,11 +237,21 @@ class WebhookReceiver:
         return self
 
     async def __anext__(self) -> WebhookEvent:
-        """The next delivery; each event goes to exactly one of several concurrent loops."""
+        """The next delivery; each event goes to exactly one of several concurrent loops.
+
+        Asking for the next event marks the one this task got before as handled.
+        """
+        task = asyncio.current_task()
+        assert task is not None
+        previous = self._in_hand.pop(task, None)
+        if previous is not None:
+            await self._inbox.ack(previous)
         try:
-            return await self._inbox.get()
+            event = await self._inbox.get()
         except InboxClosed:
             raise StopAsyncIteration from None
+        self._in_hand[task] = event
+        return event
 
     async def wait_for(
         self,
@@ -286,11 +309,14 @@ class WebhookReceiver:
         except Rejected as rejection:
             return self._refuse(request, rejection)
         verdict = await self._inbox.offer(event)
-        if verdict is Verdict.CLOSED:  # counted by the inbox
-            closing = Rejected(Reason.CLOSING, "receiver is closing; deliver again later")
-            _log.debug("refused delivery from %s: %s", request.remote, closing)
-            return self._answer(closing.status, closing.body())
-        return web.Response(body=_ACKNOWLEDGEMENTS[verdict], content_type="application/json")
+        acknowledgement = _ACKNOWLEDGEMENTS.get(verdict)
+        if acknowledgement is None:  # counted by the inbox
+            refusal = Rejected(REFUSALS[verdict], _REFUSAL_MESSAGES[verdict])
+            _log.debug("refused delivery from %s: %s", request.remote, refusal)
+            response = self._answer(refusal.status, refusal.body())
+            response.headers["Retry-After"] = RETRY_AFTER
+            return response
+        return web.Response(body=acknowledgement, content_type="application/json")
 
     async def _read_body(self, request: web.BaseRequest) -> bytes:
         try:
