@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._endpoints import WebhooksAPI
 from .models import WebhookCreate, WebhookDetail, WebhookHeader
 
-__all__ = ["IMMUTABLE_FIELDS", "differences", "header_shape"]
+__all__ = ["IMMUTABLE_FIELDS", "differences", "header_shape", "stored_differences"]
 
 IMMUTABLE_FIELDS = ("object_type", "object_name", "version")
 """Fields an update cannot change: a webhook that differs here must be replaced."""
@@ -47,3 +48,15 @@ def differences(spec: WebhookCreate, detail: WebhookDetail) -> dict[str, tuple[A
     if header_shape(detail.headers) != header_shape(spec.headers):
         changed["headers"] = (detail.headers, spec.headers)
     return changed
+
+
+async def stored_differences(
+    api: WebhooksAPI, project_name: str, spec: WebhookCreate
+) -> tuple[WebhookDetail, dict[str, tuple[Any, Any]]]:
+    """A create met 409: the webhook stored under ``spec.name``, and how it differs.
+
+    The one way every caller (a retried create, a bulk create, a migration) finds out
+    whether the name is taken by the webhook it meant to make or by another one.
+    """
+    stored = await api.webhooks_get(project_name, spec.name)
+    return stored, differences(spec, stored)

@@ -24,6 +24,7 @@ import attrs
 import yaml
 
 from ._redact import HIDDEN
+from ._wire import SPEC_FIELDS, headers_json, spec_json
 from .errors import ValidationError
 from .models import WebhookCreate, WebhookDetail, WebhookHeader
 
@@ -46,9 +47,6 @@ __all__ = [
 ]
 
 SpecFormat = Literal["json", "yaml"]
-
-SPEC_FIELDS: Final = tuple(a.name for a in attrs.fields(WebhookCreate))
-"""Every field of a spec, in the order they are written."""
 
 
 STAND_IN: Final = "\x00unknown-protected-value"
@@ -154,29 +152,9 @@ def parse_specs(items: Iterable[object]) -> list[ParsedSpec]:
 # --- the canonical shape --------------------------------------------------------------------
 
 
-def _canonical(values: Mapping[str, Any], headers: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field in SPEC_FIELDS:
-        value = values[field]
-        if field == "headers":
-            value = headers
-        elif field == "labels":
-            value = {key: value[key] for key in sorted(value)}
-        elif field in ("object_type", "event"):
-            value = value.value
-        elif field == "description":
-            value = value or None
-        out[field] = value
-    return out
-
-
 def canonical_from_detail(detail: WebhookDetail) -> dict[str, Any]:
     """A stored webhook as a spec: protected values are unknown (null), never invented."""
-    headers = [
-        {"key": h.key, "value": None if h.protected else h.value, "protected": h.protected}
-        for h in detail.headers
-    ]
-    return _canonical({field: getattr(detail, field) for field in SPEC_FIELDS}, headers)
+    return spec_json(detail)
 
 
 def canonical_from_spec(parsed: ParsedSpec) -> dict[str, Any]:
@@ -187,7 +165,7 @@ def canonical_from_spec(parsed: ParsedSpec) -> dict[str, Any]:
         if header.protected and (value is None or not references(value)):
             value = None
         headers.append({"key": header.key, "value": value, "protected": header.protected})
-    return _canonical({field: getattr(parsed.spec, field) for field in SPEC_FIELDS}, headers)
+    return spec_json(parsed.spec, headers=headers)
 
 
 def dump_specs(
@@ -265,14 +243,7 @@ def load_specs(text_or_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 def render_headers(headers: Sequence[WebhookHeader]) -> list[dict[str, Any]]:
     """Headers as JSON-ready dicts; a known protected value is shown as ``<hidden>``."""
-    return [
-        {
-            "key": h.key,
-            "value": HIDDEN if h.protected and h.value is not None else h.value,
-            "protected": h.protected,
-        }
-        for h in headers
-    ]
+    return headers_json(headers, mask=HIDDEN)
 
 
 def render_value(value: Any) -> Any:

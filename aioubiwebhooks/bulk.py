@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 import anyio
 import attrs
 
-from ._compare import IMMUTABLE_FIELDS, differences
+from ._compare import IMMUTABLE_FIELDS, differences, stored_differences
 from ._endpoints import WebhooksAPI
 from ._outcome import Outcome, count_attempts
 from ._polling import await_tests
@@ -177,8 +177,7 @@ async def bulk_create(
         except ConflictError:
             if on_conflict == "error":
                 raise
-        stored = await session.webhooks_get(project_name, spec.name)
-        changed = differences(spec, stored)
+        stored, changed = await stored_differences(session, project_name, spec)
         if on_conflict == "skip" or not changed:
             raise SkipItem(stored)
         return await session.webhooks_update(project_name, spec.name, update_for(spec, stored))

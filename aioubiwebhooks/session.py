@@ -13,7 +13,7 @@ import os
 import re
 import ssl
 import warnings
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -21,8 +21,8 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 import attrs
 
-from . import _convert, _polling, bulk
-from ._compare import differences
+from . import _polling, _wire, bulk
+from ._compare import stored_differences
 from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._ratelimit import Pacer, Pacing
@@ -233,21 +233,23 @@ class WebhooksSession:
         spec = _as_model(data, WebhookCreate)
         path = f"/projects/{_segment('project_name', project_name)}/webhooks"
         try:
-            answer = await self._transport.request("POST", path, body=_convert.to_json(spec))
+            answer = await self._transport.request(
+                "POST", path, body=_wire.to_body(_wire.create_json(spec))
+            )
         except ConflictError as conflict:
             if conflict.attempts <= 1:
                 raise
-            existing = await self.webhooks_get(project_name, spec.name)
-            if differences(spec, existing):
+            existing, changed = await stored_differences(self, project_name, spec)
+            if changed:
                 raise
             return existing
-        return self._decode(answer, WebhookDetail, "POST", path)
+        return self._decode(answer, _wire.webhook_from_json, "POST", path)
 
     async def webhooks_get(self, project_name: str, webhook_name: str) -> WebhookDetail:
         """Get one webhook by name."""
         path = self._webhook_path(project_name, webhook_name)
         answer = await self._transport.request("GET", path)
-        return self._decode(answer, WebhookDetail, "GET", path)
+        return self._decode(answer, _wire.webhook_from_json, "GET", path)
 
     async def webhooks_list(
         self,
@@ -267,8 +269,8 @@ class WebhooksSession:
             params["event"] = _enum_value(EventType, "event", event)
         answer = await self._transport.request("GET", path, params=params or None)
         try:
-            return _convert.decode_list(answer.body, WebhookDetail)
-        except _convert.DecodeError as error:
+            return _wire.decode_webhooks(answer.body)
+        except _wire.DecodeError as error:
             raise _decode_error(error, answer, "GET", path) from None
 
     async def webhooks_update(
@@ -277,8 +279,10 @@ class WebhooksSession:
         """Change the fields set in ``data``; a protected header with value None keeps its value."""
         update = _as_model(data, WebhookUpdate)
         path = self._webhook_path(project_name, webhook_name)
-        answer = await self._transport.request("PATCH", path, body=_convert.to_json(update))
-        return self._decode(answer, WebhookDetail, "PATCH", path)
+        answer = await self._transport.request(
+            "PATCH", path, body=_wire.to_body(_wire.update_json(update))
+        )
+        return self._decode(answer, _wire.webhook_from_json, "PATCH", path)
 
     async def webhooks_delete(self, project_name: str, webhook_name: str) -> None:
         """Delete a webhook. A retried delete that meets 404 has done its job."""
@@ -302,9 +306,12 @@ class WebhooksSession:
         spec = _as_model(data, WebhookTestCreate)
         path = f"/projects/{_segment('project_name', project_name)}/webhooks-tests"
         answer = await self._transport.request(
-            "POST", path, body=_convert.to_json(spec), retry_on=RetryOn.UNSENT
+            "POST",
+            path,
+            body=_wire.to_body(_wire.webhook_test_create_json(spec)),
+            retry_on=RetryOn.UNSENT,
         )
-        return self._decode(answer, WebhookTestDetail, "POST", path)
+        return self._decode(answer, _wire.webhook_test_from_json, "POST", path)
 
     async def webhook_tests_get(self, project_name: str, test_id: str) -> WebhookTestDetail:
         """Get a webhook test: ``pending``, ``completed`` or ``failed`` (with its error)."""
@@ -313,7 +320,7 @@ class WebhooksSession:
             f"/webhooks-tests/{_segment('test_id', test_id)}"
         )
         answer = await self._transport.request("GET", path)
-        return self._decode(answer, WebhookTestDetail, "GET", path)
+        return self._decode(answer, _wire.webhook_test_from_json, "GET", path)
 
     # --- waiting for tests ----------------------------------------------------------------
 
@@ -520,10 +527,10 @@ class WebhooksSession:
         )
 
     @staticmethod
-    def _decode(answer: Response, kind: type[_T], method: str, path: str) -> _T:
+    def _decode(answer: Response, read: Callable[[Any], _T], method: str, path: str) -> _T:
         try:
-            return _convert.structure(_convert.decode_json(answer.body), kind)
-        except _convert.DecodeError as error:
+            return read(_wire.decode_json(answer.body))
+        except _wire.DecodeError as error:
             raise _decode_error(error, answer, method, path) from None
 
 
@@ -572,7 +579,7 @@ def _enum_value(kind: type[ObjectType] | type[EventType], field: str, value: obj
 
 
 def _decode_error(
-    error: _convert.DecodeError, answer: Response, method: str, path: str
+    error: _wire.DecodeError, answer: Response, method: str, path: str
 ) -> ResponseDecodeError:
     return ResponseDecodeError(
         answer.status,

@@ -32,7 +32,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from ._compare import IMMUTABLE_FIELDS, differences
+from ._compare import IMMUTABLE_FIELDS, differences, stored_differences
 from ._endpoints import WebhooksAPI
 from ._outcome import Outcome
 from ._specs import (
@@ -603,8 +603,8 @@ async def apply(
             return await session.webhooks_create(project, spec)
         except ConflictError:
             # Created since the plan was made: done already if it is as specified.
-            stored = await session.webhooks_get(project, spec.name)
-            if differences(spec, stored):
+            stored, changed = await stored_differences(session, project, spec)
+            if changed:
                 raise
             raise SkipItem(stored) from None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import bulk
+from .. import _wire, bulk
 from ..models import EventType, ObjectType, WebhookCreate, WebhookDetail
 from . import options
 from .output import (
@@ -20,7 +20,6 @@ from .output import (
     Output,
     UsageError,
     format_table,
-    webhook_dict,
 )
 from .specfile import read_create_specs
 
@@ -44,7 +43,7 @@ async def list_command(args: argparse.Namespace, out: Output) -> int:
             args.project, labels=args.labels, object_type=args.object_type, event=args.event
         )
     if out.json_mode:
-        out.document({"project": args.project, "webhooks": [webhook_dict(h) for h in hooks]})
+        out.document({"project": args.project, "webhooks": [_wire.webhook_json(h) for h in hooks]})
         return EXIT_OK
     if not hooks:
         out.line(f"no webhooks in project {args.project}")
@@ -66,7 +65,7 @@ async def list_command(args: argparse.Namespace, out: Output) -> int:
 
 def _show_webhook(out: Output, hook: WebhookDetail) -> None:
     if out.json_mode:
-        out.document(webhook_dict(hook))
+        out.document(_wire.webhook_json(hook))
         return
     headers = [
         f"{h.key}: {HIDDEN} (protected)" if h.protected else f"{h.key}: {h.value}"
@@ -159,7 +158,7 @@ async def update_command(args: argparse.Namespace, out: Output) -> int:
     async with options.connect(args) as session:
         hook = await session.webhooks_update(args.project, args.name, update)
     if out.json_mode:
-        out.document(webhook_dict(hook))
+        out.document(_wire.webhook_json(hook))
     else:
         changed = ", ".join(update.changed_fields())
         out.line(f"updated {hook.name}: {changed}")

@@ -15,13 +15,14 @@ import json
 import signal
 from typing import Any, Final
 
+from .. import _wire
 from ..errors import TestFailedError
 from ..events import WebhookEvent, event_to_json
 from ..models import TestStatus, WebhookTestCreate, WebhookTestDetail
 from ..receiver import WebhookReceiver
 from ..session import WebhooksSession, webhook_test_spec
 from . import options
-from .output import EXIT_FAILED, EXIT_OK, Output, UsageError, describe, test_dict
+from .output import EXIT_FAILED, EXIT_OK, Output, UsageError, describe
 
 __all__ = ["register"]
 
@@ -89,7 +90,7 @@ def _report_test(out: Output, detail: WebhookTestDetail, event: WebhookEvent | N
         out.document(
             {
                 "ok": not failed,
-                "test": test_dict(detail),
+                "test": _wire.webhook_test_json(detail),
                 "delivery": None if event is None else _event_dict(event),
             }
         )

@@ -22,11 +22,11 @@ from typing import Any, Final, TextIO
 
 import attrs
 
-from .._convert import unstructure
+from .. import _wire
 from .._redact import HIDDEN
 from ..bulk import BulkProgress
 from ..errors import ApiError, UbiOpsError, ValidationError
-from ..models import WebhookDetail, WebhookTestDetail
+from ..models import WebhookDetail
 
 __all__ = [
     "EXIT_FAILED",
@@ -41,8 +41,6 @@ __all__ = [
     "describe",
     "error_info",
     "format_table",
-    "test_dict",
-    "webhook_dict",
 ]
 
 EXIT_OK: Final = 0
@@ -76,21 +74,6 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def webhook_dict(detail: WebhookDetail) -> dict[str, Any]:
-    """A webhook as JSON, protected header values hidden whatever the server sent."""
-    data: dict[str, Any] = unstructure(detail)
-    data["headers"] = [
-        {"key": h.key, "value": None if h.protected else h.value, "protected": h.protected}
-        for h in detail.headers
-    ]
-    return data
-
-
-def test_dict(detail: WebhookTestDetail) -> dict[str, Any]:
-    """A webhook test as JSON: id, status and the server's error message."""
-    return {"id": detail.id, "status": detail.status.value, "error_message": detail.error_message}
-
-
 def format_table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """Rows under their column titles, left aligned, the last column unpadded."""
     table = [list(columns), *(list(row) for row in rows)]
@@ -118,7 +101,7 @@ class ItemResult:
             "status": self.status,
             "attempts": self.attempts,
             "error": None if self.error is None else error_info(self.error),
-            "webhook": None if self.webhook is None else webhook_dict(self.webhook),
+            "webhook": None if self.webhook is None else _wire.webhook_json(self.webhook),
         }
 
 

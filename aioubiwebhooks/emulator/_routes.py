@@ -11,8 +11,8 @@ from typing import Final
 
 from aiohttp import web
 
+from .._wire import webhook_json, webhook_test_json
 from ._http import STATE_KEY, json_ok
-from ._render import render_test, render_webhook
 from ._rules import decode_body, parse_create, parse_list_filter, parse_test_create, parse_update
 from ._state import EmulatorState
 
@@ -29,18 +29,18 @@ def _state(request: web.Request) -> tuple[EmulatorState, str]:
 async def webhooks_create(request: web.Request) -> web.Response:
     state, project = _state(request)
     spec = parse_create(decode_body(await request.read()))
-    return json_ok(render_webhook(state.store.create_webhook(project, spec)), status=201)
+    return json_ok(webhook_json(state.store.create_webhook(project, spec)), status=201)
 
 
 async def webhooks_list(request: web.Request) -> web.Response:
     state, project = _state(request)
     where = parse_list_filter(request.query)
-    return json_ok([render_webhook(w) for w in state.store.list_webhooks(project, where)])
+    return json_ok([webhook_json(w) for w in state.store.list_webhooks(project, where)])
 
 
 async def webhooks_get(request: web.Request) -> web.Response:
     state, project = _state(request)
-    return json_ok(render_webhook(state.store.get_webhook(project, request.match_info["name"])))
+    return json_ok(webhook_json(state.store.get_webhook(project, request.match_info["name"])))
 
 
 async def webhooks_update(request: web.Request) -> web.Response:
@@ -48,7 +48,7 @@ async def webhooks_update(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     state.store.get_webhook(project, name)
     change = parse_update(decode_body(await request.read()))
-    return json_ok(render_webhook(state.store.update_webhook(project, name, change)))
+    return json_ok(webhook_json(state.store.update_webhook(project, name, change)))
 
 
 async def webhooks_delete(request: web.Request) -> web.Response:
@@ -62,13 +62,13 @@ async def webhook_tests_create(request: web.Request) -> web.Response:
     spec = parse_test_create(decode_body(await request.read()))
     test = state.store.create_test(project, spec)
     state.deliverer.submit(test.plan)
-    return json_ok(render_test(test.detail()), status=201)
+    return json_ok(webhook_test_json(test.detail()), status=201)
 
 
 async def webhook_tests_get(request: web.Request) -> web.Response:
     state, project = _state(request)
     test = state.store.get_test(project, request.match_info["test_id"])
-    return json_ok(render_test(test.detail()))
+    return json_ok(webhook_test_json(test.detail()))
 
 
 API_ROUTES: Final = (

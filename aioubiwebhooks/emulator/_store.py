@@ -4,7 +4,7 @@ Projects hold deployments and pipelines (each with versions, the first being the
 default), webhooks (unique names per project) and webhook tests. Every method is
 synchronous, so a handler's read-check-write can never interleave with another's.
 Webhooks are kept as :class:`~aioubiwebhooks.models.WebhookDetail` with their real
-protected header values; hiding them is the renderer's job, not the store's.
+protected header values; hiding them is the job of the wire shapes the routes answer with.
 
 Identifiers of deployments, pipelines and versions are UUIDs derived from their
 names, so they are the same after a restart or a reset.

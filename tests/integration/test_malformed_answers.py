@@ -172,7 +172,7 @@ def _bodies(good: Any) -> dict[str, tuple[bytes, str]]:
         ),
         "list where object expected" if not is_list else "object where list expected": (
             as_json(wrong_shape),
-            "list" if is_list else "",
+            "array" if is_list else "",
         ),
         "null": (b"null", ""),
         "number": (b"42", ""),

@@ -247,7 +247,7 @@ async def test_list_that_is_not_a_list_is_a_typed_error(
     mocked: Any, session: WebhooksSession
 ) -> None:
     mocked.get(HOOKS, status=200, payload={"results": []})
-    with pytest.raises(ResponseDecodeError, match="expected a JSON list"):
+    with pytest.raises(ResponseDecodeError, match="expected an array"):
         await session.webhooks_list("p")
 
 

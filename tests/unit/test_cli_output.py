@@ -17,6 +17,7 @@ from aioubiwebhooks import (
     ValidationError,
     WebhookDetail,
     WebhookHeader,
+    _wire,
 )
 from aioubiwebhooks._cli import options
 from aioubiwebhooks._cli.output import (
@@ -26,7 +27,6 @@ from aioubiwebhooks._cli.output import (
     UsageError,
     error_info,
     format_table,
-    webhook_dict,
 )
 from aioubiwebhooks.cli import build_parser
 
@@ -71,13 +71,13 @@ def test_error_info_carries_type_status_and_field() -> None:
     assert error_info(field)["field"] == "timeout"
 
 
-def test_webhook_dict_hides_a_protected_value_even_if_a_server_sent_one() -> None:
+def test_webhook_json_hides_a_protected_value_even_if_a_server_sent_one() -> None:
     detail = WebhookDetail(
         id="1", name="n", url="https://example.org", object_type=ObjectType.DEPLOYMENT,
         object_name="d", event=EventType.DEPLOYMENT_REQUEST_STARTED,
         headers=(WebhookHeader("Authorization", "leaked", protected=True),),
     )  # fmt: skip
-    data = webhook_dict(detail)
+    data = _wire.webhook_json(detail)
     assert data["headers"] == [{"key": "Authorization", "value": None, "protected": True}]
     assert "leaked" not in json.dumps(data)
 

@@ -10,10 +10,10 @@ from _emulator_helpers import webhook_body
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aioubiwebhooks._wire import webhook_json
 from aioubiwebhooks.emulator import DEFAULT_SEED, SeedError, load_seed, parse_seed
 from aioubiwebhooks.emulator._payload import build_payload, status_for_event
 from aioubiwebhooks.emulator._problems import BadRequest, Conflict, NotFound, Problem, Unavailable
-from aioubiwebhooks.emulator._render import render_webhook
 from aioubiwebhooks.emulator._rules import (
     decode_body,
     parse_create,
@@ -305,7 +305,7 @@ def test_render_hides_protected_values_as_null() -> None:
         {"key": "B", "value": "shown", "protected": False},
     ]
     made = store.create_webhook("p", parse_create(webhook_body(object_name="dep", headers=headers)))
-    rendered = render_webhook(made)
+    rendered = webhook_json(made)
     assert rendered["headers"] == [
         {"key": "A", "value": None, "protected": True},
         {"key": "B", "value": "shown", "protected": False},

@@ -2,8 +2,8 @@
 
 Valid values survive the trip through the converter unchanged: request models as
 ``unstructure`` then ``Model.from_dict`` (and through the JSON body), response models
-as ``unstructure`` then ``_convert.structure``. Invalid values raise
-``ValidationError`` (request models) or ``_convert.DecodeError`` (response models),
+as written by ``_wire`` then read back by it. Invalid values raise
+``ValidationError`` (request models) or ``_wire.DecodeError`` (response models),
 never any other exception.
 """
 
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from aioubiwebhooks import (
     EventType,
+    ObjectType,
     ValidationError,
     WebhookCreate,
     WebhookDetail,
@@ -26,11 +27,33 @@ from aioubiwebhooks import (
     WebhookTestCreate,
     WebhookTestDetail,
     WebhookUpdate,
-    _convert,
+    _wire,
 )
 from aioubiwebhooks.models import TestStatus
 
 _T = TypeVar("_T")
+
+
+def as_json(model: Any) -> dict[str, Any]:
+    """A model in the JSON shape the wire layer writes for it (secrets revealed)."""
+    if isinstance(model, WebhookHeader):
+        return _wire.header_json(model, reveal=True)
+    if isinstance(model, WebhookCreate):
+        return _wire.create_json(model)
+    if isinstance(model, WebhookUpdate):
+        return _wire.update_json(model)
+    if isinstance(model, WebhookTestCreate):
+        return _wire.webhook_test_create_json(model)
+    if isinstance(model, WebhookDetail):
+        return _wire.webhook_json(model, reveal=True)
+    return _wire.webhook_test_json(model)
+
+
+def read(kind: type[_T], data: Any) -> _T:
+    """The wire layer's reader for ``kind``."""
+    reader: Any = _wire.webhook_from_json if kind is WebhookDetail else _wire.webhook_test_from_json
+    return reader(data)  # type: ignore[no-any-return]
+
 
 EXAMPLES = settings(max_examples=120, deadline=None)
 
@@ -160,7 +183,7 @@ unknown_fields = st.dictionaries(
 @EXAMPLES
 @given(header=full_headers)
 def test_header_round_trips(header: WebhookHeader) -> None:
-    data = _convert.unstructure(header)
+    data = as_json(header)
     assert WebhookHeader.from_dict(data) == header
     assert WebhookHeader.from_dict(json.loads(json.dumps(data))) == header
 
@@ -168,24 +191,24 @@ def test_header_round_trips(header: WebhookHeader) -> None:
 @EXAMPLES
 @given(spec=creates())
 def test_create_round_trips(spec: WebhookCreate) -> None:
-    assert WebhookCreate.from_dict(_convert.unstructure(spec)) == spec
-    assert WebhookCreate.from_dict(json.loads(_convert.to_json(spec))) == spec
+    assert WebhookCreate.from_dict(as_json(spec)) == spec
+    assert WebhookCreate.from_dict(json.loads(_wire.to_body(as_json(spec)))) == spec
 
 
 @EXAMPLES
 @given(update=updates)
 def test_update_round_trips_and_sends_only_what_is_set(update: WebhookUpdate) -> None:
-    data = _convert.unstructure(update)
+    data = as_json(update)
     assert set(data) == set(update.changed_fields())
     assert WebhookUpdate.from_dict(data) == update
-    assert WebhookUpdate.from_dict(json.loads(_convert.to_json(update))) == update
+    assert WebhookUpdate.from_dict(json.loads(_wire.to_body(as_json(update)))) == update
 
 
 @EXAMPLES
 @given(spec=hook_test_specs())
 def test_test_create_round_trips(spec: WebhookTestCreate) -> None:
-    assert WebhookTestCreate.from_dict(_convert.unstructure(spec)) == spec
-    assert WebhookTestCreate.from_dict(json.loads(_convert.to_json(spec))) == spec
+    assert WebhookTestCreate.from_dict(as_json(spec)) == spec
+    assert WebhookTestCreate.from_dict(json.loads(_wire.to_body(as_json(spec)))) == spec
 
 
 @EXAMPLES
@@ -193,19 +216,20 @@ def test_test_create_round_trips(spec: WebhookTestCreate) -> None:
 def test_detail_round_trips_and_tolerates_unknown_fields(
     detail: WebhookDetail, extra: dict[str, Any]
 ) -> None:
-    data = _convert.unstructure(detail)
-    assert _convert.structure(data, WebhookDetail) == detail
+    data = as_json(detail)
+    assert read(WebhookDetail, data) == detail
     wire = json.loads(json.dumps({**data, **extra}))
-    assert _convert.structure(wire, WebhookDetail) == detail
-    assert _convert.structure_list([wire, wire], WebhookDetail) == [detail, detail]
+    assert read(WebhookDetail, wire) == detail
+    assert _wire.webhooks_from_json([wire, wire]) == [detail, detail]
+    assert _wire.decode_webhooks(json.dumps([wire, wire]).encode()) == [detail, detail]
 
 
 @EXAMPLES
 @given(detail=hook_test_details, extra=unknown_fields)
 def test_test_detail_round_trips(detail: WebhookTestDetail, extra: dict[str, Any]) -> None:
-    data = _convert.unstructure(detail)
-    assert _convert.structure(data, WebhookTestDetail) == detail
-    assert _convert.structure({**data, **extra}, WebhookTestDetail) == detail
+    data = as_json(detail)
+    assert read(WebhookTestDetail, data) == detail
+    assert read(WebhookTestDetail, {**data, **extra}) == detail
 
 
 # --- invalid values are refused with the typed error ----------------------------------------
@@ -300,7 +324,7 @@ def corrupted(
     model_name: str,
 ) -> tuple[Any, set[str]]:
     """A valid model's dict broken in one way, and the fields the error may name."""
-    data = dict(_convert.unstructure(draw(valid)))
+    data = dict(as_json(draw(valid)))
     how = draw(st.sampled_from(["value", "missing", "unknown", "not_a_mapping"]))
     if how == "missing" and required:
         field = draw(st.sampled_from(required))
@@ -419,7 +443,7 @@ def broken_answers(
     draw: st.DrawFn, valid: st.SearchStrategy[Any], rules: dict[str, list[Any]]
 ) -> tuple[Any, str]:
     """A valid answer broken in one way, and the field the message must name (or "")."""
-    data = dict(_convert.unstructure(draw(valid)))
+    data = dict(as_json(draw(valid)))
     how = draw(st.sampled_from(["value", "missing", "not_an_object"]))
     if how == "not_an_object":
         return draw(st.sampled_from(NOT_AN_OBJECT)), ""
@@ -435,8 +459,8 @@ def broken_answers(
 
 
 def _undecodable(kind: type[_T], data: Any, field: str) -> None:
-    with pytest.raises(_convert.DecodeError) as caught:
-        _convert.structure(data, kind)
+    with pytest.raises(_wire.DecodeError) as caught:
+        read(kind, data)
     message = str(caught.value)
     assert message
     assert field in message, message
@@ -460,20 +484,69 @@ def test_malformed_test_detail_is_a_decode_error(case: tuple[Any, str]) -> None:
     bad=broken_answers(details, DETAIL_RULES),
     where=st.integers(min_value=0, max_value=3),
 )
-def test_one_malformed_item_makes_the_list_a_decode_error(
+def test_one_malformed_item_makes_the_list_a_decode_error_naming_it(
     good: list[WebhookDetail], bad: tuple[Any, str], where: int
 ) -> None:
-    items: list[Any] = [_convert.unstructure(d) for d in good]
-    items.insert(min(where, len(items)), bad[0])
-    with pytest.raises(_convert.DecodeError):
-        _convert.structure_list(items, WebhookDetail)
+    items: list[Any] = [as_json(d) for d in good]
+    index = min(where, len(items))
+    items.insert(index, bad[0])
+    for decode in (
+        lambda: _wire.webhooks_from_json(items),
+        lambda: _wire.decode_webhooks(json.dumps(items).encode()),
+    ):
+        with pytest.raises(_wire.DecodeError) as caught:
+            decode()
+        assert str(caught.value).startswith(f"$[{index}]"), caught.value
 
 
 @EXAMPLES
 @given(data=st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3), max_leaves=8))
 def test_a_list_answer_that_is_not_a_list_of_objects_is_a_decode_error(data: Any) -> None:
+    body = json.dumps(data).encode()
     if data == []:
-        assert _convert.structure_list(data, WebhookDetail) == []
+        assert _wire.webhooks_from_json(data) == []
+        assert _wire.decode_webhooks(body) == []
         return
-    with pytest.raises(_convert.DecodeError):
-        _convert.structure_list(data, WebhookDetail)
+    with pytest.raises(_wire.DecodeError):
+        _wire.webhooks_from_json(data)
+    with pytest.raises(_wire.DecodeError):
+        _wire.decode_webhooks(body)
+
+
+@EXAMPLES
+@given(
+    good=st.lists(details, min_size=1, max_size=3),
+    spacing=st.sampled_from([None, 2]),
+    cut=st.integers(min_value=0, max_value=400),
+)
+def test_reading_a_list_body_element_by_element_agrees_with_reading_it_whole(
+    good: list[WebhookDetail], spacing: int | None, cut: int
+) -> None:
+    body = json.dumps([as_json(d) for d in good], indent=spacing).encode()
+    assert _wire.decode_webhooks(body) == _wire.webhooks_from_json(json.loads(body))
+    broken = body[: min(cut, len(body) - 1)]  # a body cut short is never half a list
+    with pytest.raises(_wire.DecodeError):
+        _wire.decode_webhooks(broken)
+    with pytest.raises(_wire.DecodeError):
+        _wire.decode_webhooks(body + b"[]")  # and trailing data is not ignored
+
+
+def test_equal_headers_are_shared_between_the_webhooks_of_one_list() -> None:
+    header = {"key": "Authorization", "value": None, "protected": True}
+    items = [{**as_json(_a_detail(name)), "headers": [dict(header)]} for name in ("one", "two")]
+    first, second = _wire.decode_webhooks(json.dumps(items).encode())
+    assert first.headers is second.headers
+    sneaky = [items[0], {**items[1], "headers": [{**header, "protected": 1}]}]
+    with pytest.raises(_wire.DecodeError, match=r"\$\[1\]\.headers\[0\]\.protected"):
+        _wire.decode_webhooks(json.dumps(sneaky).encode())  # 1 is not taken for true
+
+
+def _a_detail(name: str) -> WebhookDetail:
+    return WebhookDetail(
+        id=name,
+        name=name,
+        url="https://example.org/",
+        object_type=ObjectType.DEPLOYMENT,
+        object_name="d",
+        event=EventType.DEPLOYMENT_REQUEST_STARTED,
+    )
