@@ -39,6 +39,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from ._connections import ConnectionStats, GuardedServer
 from ._delivery_check import (
     Reason,
     Rejected,
@@ -56,11 +57,17 @@ from .events import WebhookEvent
 
 __all__ = [
     "DEFAULT_AUTH_HEADER",
+    "DEFAULT_HEAD_TIMEOUT",
+    "DEFAULT_HOLD_TIMEOUT",
+    "DEFAULT_KEEPALIVE_TIMEOUT",
     "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_DEDUPE",
     "DEFAULT_MAX_HEADERS",
     "DEFAULT_MAX_HISTORY",
     "DEFAULT_MAX_QUEUE",
+    "DEFAULT_MAX_WAITING",
+    "ConnectionStats",
     "EventTimeoutError",
     "ReceiverClosedError",
     "ReceiverStats",
@@ -81,6 +88,16 @@ DEFAULT_MAX_HISTORY: Final = 1000
 """Recent events kept for ``wait_for`` and :attr:`WebhookReceiver.events`."""
 DEFAULT_MAX_DEDUPE: Final = 10_000
 """Recent (event, request id) keys remembered to recognise redeliveries."""
+DEFAULT_MAX_WAITING: Final = 100
+"""Deliveries that may wait for room at once; more are refused (503) before their body."""
+DEFAULT_HOLD_TIMEOUT: Final = 5.0
+"""Seconds a delivery waits for room before a 503: half a webhook's default 10 s timeout."""
+DEFAULT_MAX_CONNECTIONS: Final = 256
+"""Connections open at once, well below the usual limit of 1024 open files per process."""
+DEFAULT_HEAD_TIMEOUT: Final = 10.0
+"""Seconds from connecting until the request head must be complete."""
+DEFAULT_KEEPALIVE_TIMEOUT: Final = 5.0
+"""Seconds an idle kept-alive connection stays open for the next request."""
 
 
 def _match_any(event: WebhookEvent) -> bool:
@@ -124,6 +141,16 @@ class WebhookReceiver:
       back until there is room. ``max_history`` recent events serve ``wait_for``
       and :attr:`events`; ``max_dedupe`` recent (event, request id) keys catch
       redeliveries.
+    - Deliveries held back wait at most ``hold_timeout`` seconds for room (shorter
+      than the 10 s a webhook waits for an answer by default), then are refused
+      with ``503`` and ``Retry-After`` (a webhook with ``retry`` sends them again);
+      at most ``max_waiting`` wait at once: beyond that a delivery gets the same
+      ``503`` before its body is read, so waiting senders cannot grow the memory.
+    - Connections: a request head must be complete within ``head_timeout``
+      seconds of connecting, and the next request on a kept-alive connection must
+      come within ``keepalive_timeout`` seconds, else the connection is closed; at
+      most ``max_connections`` are open at once (one more pushes out the oldest one
+      not serving a request). Malformed requests are logged as one INFO line.
     - ``shutdown_timeout`` bounds how long closing waits for requests in progress.
     """
 
@@ -142,11 +169,36 @@ class WebhookReceiver:
         max_dedupe: int = DEFAULT_MAX_DEDUPE,
         body_timeout: float = 10.0,
         shutdown_timeout: float = 2.0,
+        max_waiting: int = DEFAULT_MAX_WAITING,
+        hold_timeout: float = DEFAULT_HOLD_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        head_timeout: float = DEFAULT_HEAD_TIMEOUT,
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
     ) -> None:
-        if max_body < 1 or max_headers < 1:
-            raise ValueError("max_body and max_headers must be at least 1")
-        if body_timeout <= 0 or shutdown_timeout < 0:
-            raise ValueError("body_timeout must be positive and shutdown_timeout not negative")
+        for name, count in (
+            ("max_body", max_body),
+            ("max_headers", max_headers),
+            ("max_connections", max_connections),
+        ):
+            if count < 1:
+                raise ValueError(f"{name} must be at least 1, got {count}")
+        if max_waiting < 0:
+            raise ValueError(f"max_waiting must not be negative, got {max_waiting}")
+        for name, seconds in (
+            ("body_timeout", body_timeout),
+            ("head_timeout", head_timeout),
+            ("keepalive_timeout", keepalive_timeout),
+            ("hold_timeout", hold_timeout),
+        ):
+            if not seconds > 0:
+                raise ValueError(f"{name} must be positive, got {seconds}")
+        if shutdown_timeout < 0:
+            raise ValueError("shutdown_timeout must not be negative")
+        self._max_waiting = max_waiting
+        self._max_connections = max_connections
+        self._head_timeout = head_timeout
+        self._keepalive_timeout = keepalive_timeout
+        self._server: GuardedServer | None = None
         self._host = host
         self._requested_port = port
         self._path = path if path.startswith("/") else f"/{path}"
@@ -156,7 +208,12 @@ class WebhookReceiver:
         self._max_headers = max_headers
         self._body_timeout = body_timeout
         self._shutdown_timeout = shutdown_timeout
-        self._inbox = Inbox(max_queue=max_queue, max_history=max_history, max_dedupe=max_dedupe)
+        self._inbox = Inbox(
+            max_queue=max_queue,
+            max_history=max_history,
+            max_dedupe=max_dedupe,
+            hold_timeout=hold_timeout,
+        )
         self._runner: web.BaseRunner | None = None
         self._port: int | None = None
         # the event each consuming task holds: handled once the task asks for the next one
@@ -182,8 +239,11 @@ class WebhookReceiver:
         """Bind and start serving; a receiver starts once."""
         if self._runner is not None or self._inbox.closed:
             raise RuntimeError("a WebhookReceiver can be started only once")
-        server = web.Server(
+        server = GuardedServer(
             self._handle,
+            max_connections=self._max_connections,
+            head_timeout=self._head_timeout,
+            keepalive_timeout=self._keepalive_timeout,
             access_log=None,
             # aiohttp refuses header floods in its parser, with a plain-text answer; leave
             # it room so that a moderate excess gets this receiver's JSON 431 instead.
@@ -192,6 +252,7 @@ class WebhookReceiver:
         runner = web.ServerRunner(server, shutdown_timeout=self._shutdown_timeout)
         await runner.setup()
         self._runner = runner
+        self._server = server
         try:
             site = web.TCPSite(runner, self._host, self._requested_port)
             await site.start()
@@ -281,6 +342,13 @@ class WebhookReceiver:
     def stats(self) -> ReceiverStats:
         return self._inbox.stats
 
+    @property
+    def connections(self) -> ConnectionStats:
+        """Open connections, the most at once, and those closed early (by reason)."""
+        if self._server is None:
+            return ConnectionStats(0, 0, 0, 0, 0, 0)
+        return self._server.stats
+
     def __repr__(self) -> str:
         where = self.url if self._port is not None else f"{self._host}:{self._requested_port}"
         secret = "set" if self._secret is not None else "none"
@@ -293,6 +361,16 @@ class WebhookReceiver:
     # --- HTTP ------------------------------------------------------------------------------
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        server, protocol = self._server, request.protocol
+        if server is None:
+            return await self._deliver(request)
+        server.request_started(protocol)
+        try:
+            return await self._deliver(request)
+        finally:
+            server.request_finished(protocol)
+
+    async def _deliver(self, request: web.BaseRequest) -> web.StreamResponse:
         received_at = datetime.now(timezone.utc)
         try:
             check_route(request.path, request.method, self._path)
@@ -301,6 +379,8 @@ class WebhookReceiver:
                 request.headers.get(self._secret_header), self._secret, self._secret_header
             )
             check_content_length(request.content_length, self._max_body)
+            if self._inbox.crowded(self._max_waiting):
+                raise Rejected(Reason.BUSY, _REFUSAL_MESSAGES[Verdict.BUSY])
             body = await self._read_body(request)
             headers = redact_headers(
                 request.headers, self._secret_header if self._secret is not None else None
@@ -344,7 +424,9 @@ class WebhookReceiver:
         response = self._answer(rejection.status, rejection.body())
         if rejection.reason is Reason.METHOD_NOT_ALLOWED:
             response.headers["Allow"] = "POST"
-        if rejection.reason in (Reason.TOO_LARGE, Reason.BODY_TIMEOUT):
+        if rejection.reason is Reason.BUSY:
+            response.headers["Retry-After"] = RETRY_AFTER
+        if rejection.reason in (Reason.TOO_LARGE, Reason.BODY_TIMEOUT, Reason.BUSY):
             response.force_close()  # do not read the rest of an unwanted body
         return response
 
