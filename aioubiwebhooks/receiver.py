@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import weakref
 from collections.abc import Callable
@@ -51,9 +52,18 @@ from ._delivery_check import (
     parse_delivery,
     redact_headers,
 )
-from ._inbox import REFUSALS, Inbox, InboxClosed, ReceiverStats, Verdict
+from ._inbox import REFUSALS, BaseInbox, Inbox, InboxClosed, ReceiverStats, Verdict
 from .errors import EventTimeoutError, ReceiverClosedError
 from .events import WebhookEvent
+from .journal import (
+    DEFAULT_CLAIM_AFTER,
+    DEFAULT_DEDUPE_SECONDS,
+    DEFAULT_GROUP,
+    DEFAULT_MAX_PENDING,
+    Journal,
+    open_journal,
+)
+from .journal._inbox import JournalInbox
 
 __all__ = [
     "DEFAULT_AUTH_HEADER",
@@ -152,6 +162,16 @@ class WebhookReceiver:
       most ``max_connections`` are open at once (one more pushes out the oldest one
       not serving a request). Malformed requests are logged as one INFO line.
     - ``shutdown_timeout`` bounds how long closing waits for requests in progress.
+    - ``journal``: a SQLite file path or a ``redis://host:port/db`` URL (or a
+      :class:`~aioubiwebhooks.journal.Journal`). A delivery is then answered ``200``
+      only once stored there, and an event is forgotten only once handled: when
+      the ``async for`` body asks for the next event, or on :meth:`ack`
+      (``auto_ack=False`` leaves it to :meth:`ack` alone). After a restart, what was
+      accepted and not handled is yielded again. A journal holding ``max_pending``
+      unhandled events answers ``503``; redeliveries are recognised for
+      ``dedupe_seconds``. With Redis: consumer group ``group``, this process's name
+      ``consumer`` (host and pid), and events a dead consumer held are claimed
+      after ``claim_after`` seconds.
     """
 
     def __init__(
@@ -174,6 +194,13 @@ class WebhookReceiver:
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         head_timeout: float = DEFAULT_HEAD_TIMEOUT,
         keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
+        journal: str | os.PathLike[str] | Journal | None = None,
+        auto_ack: bool = True,
+        group: str = DEFAULT_GROUP,
+        consumer: str | None = None,
+        claim_after: float = DEFAULT_CLAIM_AFTER,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        dedupe_seconds: float = DEFAULT_DEDUPE_SECONDS,
     ) -> None:
         for name, count in (
             ("max_body", max_body),
@@ -208,12 +235,25 @@ class WebhookReceiver:
         self._max_headers = max_headers
         self._body_timeout = body_timeout
         self._shutdown_timeout = shutdown_timeout
-        self._inbox = Inbox(
-            max_queue=max_queue,
-            max_history=max_history,
-            max_dedupe=max_dedupe,
-            hold_timeout=hold_timeout,
-        )
+        self._auto_ack = auto_ack
+        self._inbox: BaseInbox
+        if journal is None:
+            self._inbox = Inbox(
+                max_queue=max_queue,
+                max_history=max_history,
+                max_dedupe=max_dedupe,
+                hold_timeout=hold_timeout,
+            )
+        else:
+            store = open_journal(
+                journal,
+                group=group,
+                consumer=consumer,
+                claim_after=claim_after,
+                max_pending=max_pending,
+                dedupe_seconds=dedupe_seconds,
+            )
+            self._inbox = JournalInbox(store, max_history=max_history, max_dedupe=max_dedupe)
         self._runner: web.BaseRunner | None = None
         self._port: int | None = None
         # the event each consuming task holds: handled once the task asks for the next one
@@ -249,6 +289,8 @@ class WebhookReceiver:
             # it room so that a moderate excess gets this receiver's JSON 431 instead.
             max_headers=2 * self._max_headers + 2,
         )
+        if isinstance(self._inbox, JournalInbox):
+            await self._inbox.start()
         runner = web.ServerRunner(server, shutdown_timeout=self._shutdown_timeout)
         await runner.setup()
         self._runner = runner
@@ -263,11 +305,14 @@ class WebhookReceiver:
         _log.info("receiving webhook deliveries at %s", self.url)
 
     async def close(self) -> None:
-        """Stop serving; queued events stay available to ``async for`` until drained."""
+        """Stop serving. In memory, queued events stay available to ``async for`` until
+        drained; with a journal they stay stored for the next start, and ``async for`` ends.
+        """
         self._inbox.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        await self._inbox.aclose()
 
     # --- where it listens ------------------------------------------------------------------
 
@@ -305,7 +350,7 @@ class WebhookReceiver:
         task = asyncio.current_task()
         assert task is not None
         previous = self._in_hand.pop(task, None)
-        if previous is not None:
+        if previous is not None and self._auto_ack:
             await self._inbox.ack(previous)
         try:
             event = await self._inbox.get()
@@ -313,6 +358,19 @@ class WebhookReceiver:
             raise StopAsyncIteration from None
         self._in_hand[task] = event
         return event
+
+    async def ack(self, event: WebhookEvent) -> None:
+        """Mark ``event`` handled: with a journal, it will not be yielded again after a restart.
+
+        Returns once that is stored. Needed with ``auto_ack=False``, where events are
+        handed to other tasks; with the default, asking for the next event does it.
+        Acknowledging an event twice, or one not in hand, does nothing.
+        """
+        await self._inbox.ack(event)
+
+    async def pending(self) -> list[WebhookEvent]:
+        """Events accepted and not yet handled, oldest first (with Redis: of every receiver)."""
+        return await self._inbox.pending()
 
     async def wait_for(
         self,
@@ -324,9 +382,10 @@ class WebhookReceiver:
         """The first event matching ``predicate``, among those already received or to come.
 
         Looks at the history first (the last ``max_history`` events), so a delivery
-        that arrived before the call is found; takes nothing from the ``async for``
-        stream. Raises :class:`EventTimeoutError` (a ``TimeoutError``) naming what it
-        waited for and how many events it saw, or :class:`ReceiverClosedError`.
+        that arrived before the call is found. The event returned is handled: if
+        ``async for`` has not yielded it yet, it never will. Raises
+        :class:`EventTimeoutError` (a ``TimeoutError``) naming what it waited for and
+        how many events it saw, or :class:`ReceiverClosedError`.
         """
         check = predicate or _match_any
         return await self._inbox.wait_for(
