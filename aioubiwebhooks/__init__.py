@@ -17,6 +17,7 @@ from .errors import (
     NotAttemptedError,
     NotFoundError,
     PermissionDeniedError,
+    PlanBlockedError,
     RateLimitError,
     ReceiverClosedError,
     RedirectError,
@@ -30,6 +31,7 @@ from .errors import (
     ValidationError,
 )
 from .events import DeploymentEvent, PipelineEvent, WebhookEvent, event_to_json
+from .migrate import ApplyResult, CopyResult, Plan
 from .models import (
     UNSET,
     EventType,
@@ -44,7 +46,6 @@ from .models import (
 )
 from .receiver import ReceiverStats, WebhookReceiver
 from .session import DEFAULT_HOST, InsecureTransportWarning, WebhooksSession
-from .sync import ApplyResult, CopyResult, Plan, PlanBlockedError
 
 __all__ = [
     "DEFAULT_HOST",

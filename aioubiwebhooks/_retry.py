@@ -16,10 +16,18 @@ from __future__ import annotations
 
 import enum
 import random
+from types import TracebackType
 
 import attrs
 
-__all__ = ["RETRYABLE_STATUSES", "RetryOn", "RetryPolicy", "is_testing", "set_testing"]
+__all__ = [
+    "RETRYABLE_STATUSES",
+    "RetryOn",
+    "RetryPolicy",
+    "TestingRestore",
+    "is_testing",
+    "set_testing",
+]
 
 RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 """Statuses after which the same request may succeed."""
@@ -40,18 +48,55 @@ class RetryOn(enum.Enum):
 _testing = False
 
 
-def set_testing(enabled: bool = True) -> None:
-    """Turn retry backoff sleeps off (or on again) in this process, for test suites.
+class TestingRestore:
+    """What :func:`set_testing` returns: use it as ``with`` to put the previous setting back.
 
-    Retries still happen and rate-limit waits are still honoured; only the
-    backoff between retries becomes zero, so tests of failure paths run fast.
+    The switch takes effect when :func:`set_testing` is called, not on entering the
+    block; leaving the block (normally or by an exception) restores the setting that
+    was in force before the call. Called without ``with``, it changes the setting for
+    good, as before.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, previous: bool) -> None:
+        self.previous = previous
+        """The setting in force before the call, restored on leaving the block."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        global _testing
+        _testing = self.previous
+
+
+def set_testing(enabled: bool = True) -> TestingRestore:
+    """Turn backoff sleeps and poll delays off (or on again) in this process, for test suites.
+
+    In testing mode retries still happen and rate-limit waits are still honoured, but
+    the backoff between retries is zero, and so is the delay between two polls of a
+    webhook test, so tests of failure paths and of waiting run fast. The result is a
+    context manager that restores the previous setting::
+
+        with aioubiwebhooks.set_testing():
+            ...  # no backoff here
+        # the setting from before the block is back
+
+    The pytest plugin offers the same as the ``ubiops_testing_mode`` fixture.
     """
     global _testing
-    _testing = enabled
+    previous, _testing = _testing, bool(enabled)
+    return TestingRestore(previous)
 
 
 def is_testing() -> bool:
-    """Whether :func:`set_testing` has turned backoff sleeps off."""
+    """Whether :func:`set_testing` has turned backoff sleeps and poll delays off."""
     return _testing
 
 

@@ -24,7 +24,6 @@
     ├── EventTimeoutError          no received delivery matched before the deadline (a TimeoutError)
     ├── ReceiverClosedError        the receiver closed while a wait was still open
     └── PlanBlockedError           a migration needs protected values nobody supplied
-                                   (defined with the plans, in aioubiwebhooks.sync)
 
 Messages name what happened (method, path, status, the server's own message) and
 never carry the API token or a protected header value: what a server echoes of them
@@ -33,7 +32,8 @@ is replaced by ``<hidden>``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 __all__ = [
     "ApiConnectionError",
@@ -46,6 +46,7 @@ __all__ = [
     "NotAttemptedError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PlanBlockedError",
     "RateLimitError",
     "ReceiverClosedError",
     "RedirectError",
@@ -271,6 +272,37 @@ class ReceiverClosedError(UbiOpsError):
         super().__init__(
             f"receiver closed before an event matched {description} "
             f"({seen} event{'' if seen == 1 else 's'} seen)"
+        )
+
+
+class _BlockedWebhook(Protocol):
+    """What PlanBlockedError needs of a blocked plan entry (``migrate.Blocked``)."""
+
+    def describe(self) -> str: ...
+
+
+MAX_BLOCKED_IN_MESSAGE = 5
+"""Blocked webhooks a PlanBlockedError's message names; ``blocked`` holds them all."""
+
+
+class PlanBlockedError(UbiOpsError):
+    """A migration plan needs protected values that are unknown; raised before anything
+    is changed.
+
+    ``blocked`` lists every webhook concerned with its headers and unset variables; the
+    message names the first few, so it stays short for a plan of thousands.
+    """
+
+    def __init__(self, project: str, blocked: Sequence[_BlockedWebhook]):
+        self.project = project
+        self.blocked = tuple(blocked)
+        shown = "; ".join(b.describe() for b in self.blocked[:MAX_BLOCKED_IN_MESSAGE])
+        more = len(self.blocked) - MAX_BLOCKED_IN_MESSAGE
+        if more > 0:
+            shown += f"; and {more} more"
+        super().__init__(
+            f"nothing was changed in project {project!r}: {len(self.blocked)} webhook(s) "
+            f"need protected header values that are unknown: {shown}"
         )
 
 

@@ -42,8 +42,8 @@ from aioubiwebhooks import (
 )
 from aioubiwebhooks.emulator import Emulator
 from aioubiwebhooks.events import event_to_json
+from aioubiwebhooks.migrate import SpecFormat, apply, dump_specs, export, plan
 from aioubiwebhooks.receiver import WebhookReceiver
-from aioubiwebhooks.sync import SpecFormat, apply, dump_specs, export, plan
 
 pytestmark = pytest.mark.timeout(60)
 
