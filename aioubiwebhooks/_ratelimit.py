@@ -23,14 +23,16 @@ How a window is followed:
 - **Others on the same budget.** The limit is per source IP: other processes on the
   machine draw on it too, and their use shows only as ``remaining`` falling faster
   than this session's own requests explain. Each window, a session measures how many
-  requests the server counted per request of its own (``contention``) and keeps to
-  that share (``limit / contention``) in the next window. In a first window it sends
-  one request at a time, doubling with each round of answers while nobody else shows;
-  once others show, it counts how many take turns with it and keeps to an equal part.
-  What the others leave of their shares becomes anyone's after a grace of up to
-  1.25 s (another session's estimate of the window's start may be that much later),
-  taken one at a time while others are drawing too: each session meets at most one
-  429 per window.
+  requests the server counted per request of its own (``contention``; a window shared
+  with others counts as used up) and sends that share (``limit / contention``) at once
+  when the next window opens. In a first window it sends one request at a time,
+  doubling with each round of answers while nobody else shows; once others show, it
+  counts how many take turns with it and stops at an equal part. What the others
+  leave of their shares becomes anyone's after a grace of 0.5 s (another session's
+  estimate of the window's start may be a little later), or at once when the others,
+  well ahead of this session last window, are absent now; it is taken one request at
+  a time while others are drawing too, so each session meets at most one 429 in a
+  window.
 - **Answers that cannot be used.** A ``reset`` longer than the caller lets a call
   wait (``max_rate_limit_wait``), or longer than a day (an epoch time, say), is not
   waited for: a 429 carrying one fails its call at once, and no other call is held.
@@ -79,8 +81,12 @@ MAX_PLAUSIBLE_RESET = 86_400.0
 MIN_SAMPLES = 12
 """Own answers in a first window before its share is judged from them."""
 
-LEFTOVER_GRACE = 1.25
-"""Seconds into a window (at most half of it) during which each session keeps to its share."""
+LEFTOVER_GRACE = 0.5
+"""Seconds into a window (at most half of it) during which each session keeps to its share.
+
+Sessions started together estimate a window's start within milliseconds of each other
+(measured: 1.05x the minimum with four processes); one whose estimate is later than
+this may find part of its share taken, and meets one 429 for it."""
 
 ROUND_DOWN_MARGIN = 1.0
 """Added to a whole-second ``reset`` once the server is seen to round it down."""
@@ -221,6 +227,9 @@ class BudgetState:
     """Whether the current window has shown others drawing on the budget."""
     leftover_from: float = 0.0
     """When what the others left of the current window becomes anyone's."""
+    behind: bool = False
+    """Whether others had used a good part of the current window before this session's
+    first request in it (their estimate of its start is earlier than this one's)."""
     margin: float = 0.0
     blocked_until: float = 0.0
     backoff_streak: int = 0
@@ -254,9 +263,11 @@ class BudgetState:
         if self.in_flight >= limit - self.server_used:
             return math.inf  # as many in flight as the server has left
         share = self._share(limit)
-        if share is not None:
-            if self.used < share:
+        if share is not None and self.used < share:
+            if self.contention is not None:
                 return self._take()
+            # A first window: its share is judged from turns; it is reached turn by turn.
+        elif share is not None:
             # Past this session's share: what the others have not used yet stays theirs
             # for a moment (their estimate of the window's start may be a little later).
             others_used = self.server_used - self.own_answers
@@ -381,7 +392,10 @@ class BudgetState:
 
     def _enter_next_window(self) -> None:
         if self.own_answers:
-            self.contention = max(1.0, self.server_used / self.own_answers)
+            # Shared with others, the window was used up after this session's last answer
+            # showed it (what one session leaves, another takes): count it as full.
+            used = self.limit if self.crowded and self.limit else self.server_used
+            self.contention = max(1.0, used / self.own_answers)
         self.previous_end = self.window_end
         self.generation += 1
         self.open = False
@@ -408,7 +422,12 @@ class BudgetState:
             self.open = True
             self.window_end = end
             grace = LEFTOVER_GRACE if end is None else min(LEFTOVER_GRACE, (end - now) / 2)
+            if self.behind and server_used <= 1:
+                # Last window the others were well ahead of this session; now nobody is:
+                # they are done, not late. What they leave is free at once.
+                grace = 0.0
             self.leftover_from = now + grace
+            self.behind = server_used - 1 >= max(2, headers.limit // 4)
         elif end is not None and self.window_end is not None:
             if end > self.window_end + LATE_TOLERANCE:
                 # The server has moved on to a later window than the one tracked here.

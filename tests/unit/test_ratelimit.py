@@ -307,6 +307,40 @@ def test_in_a_first_window_shared_with_others_each_takes_an_equal_part() -> None
             break
     assert state.crowded
     assert state.turn_share == 20
+    # ... reached one request at a time (the first window is not worth a burst) ...
+    take(state, now)
+    assert state.try_acquire(now) == math.inf
+    # ... and what it drew, in a window used up by others too, is its share next time.
+    state.release(now, state.ticket, answer(60, 0, 5), answered=True)
+    own = state.own_answers
+    assert state.try_acquire(6.0) is None  # the next window: one request opens it
+    assert state.contention == pytest.approx(60 / own)
+
+
+def test_a_window_shared_with_others_counts_as_used_up() -> None:
+    """The last answer a session saw may be from before the others took the rest."""
+    state = BudgetState(contention=4.0)
+    state.release(0.0, take(state, 0.0), answer(60, 50, 5), answered=True)  # 10 used
+    for remaining in range(45, 31, -1):
+        state.release(0.01, take(state, 0.01), answer(60, remaining, 5), answered=True)
+    assert state.crowded
+    assert state.server_used == 60 - 32  # all this session saw of the window
+    take(state, 5.0)  # the next window
+    assert state.contention == pytest.approx(60 / 15)  # not 28 / 15
+
+
+def test_with_the_others_gone_what_they_leave_is_free_at_once() -> None:
+    state = BudgetState(contention=2.0)
+    # Others were well ahead when this session opened the last window ...
+    state.release(0.0, take(state, 0.0), answer(60, 29, 5), answered=True)
+    assert state.behind
+    state.release(0.01, take(state, 0.01), answer(60, 0, 5), answered=True)
+    # ... and nobody is ahead now: they are done, not late. No grace.
+    state.release(5.01, take(state, 5.0), answer(60, 59, 5), answered=True)
+    for _ in range(29):
+        state.release(5.02, take(state, 5.02), answer(60, 30, 5), answered=True)
+    assert state.leftover_from == pytest.approx(5.01)
+    assert state.try_acquire(5.03) is None  # past its share at once
 
 
 async def test_pacer_rejects_bad_settings() -> None:
