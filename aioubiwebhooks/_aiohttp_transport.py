@@ -95,7 +95,16 @@ class AiohttpTransport(Transport):
                 allow_redirects=False,
                 auto_decompress=False,
             ) as answer:
-                body, oversized = await _read_body(answer, request.max_response_size)
+                limit = request.max_response_size
+                length = answer.content_length
+                if (
+                    length is not None
+                    and length <= limit
+                    and "Content-Encoding" not in answer.headers
+                ):
+                    body, oversized = await answer.read(), False  # the common case
+                else:
+                    body, oversized = await _read_body(answer, limit)
                 reason = answer.reason or ""
                 return HttpResponse(answer.status, answer.headers, body, reason, oversized)
         except aiohttp.ClientResponseError as error:
@@ -115,11 +124,9 @@ async def _read_body(answer: aiohttp.ClientResponse, limit: int) -> tuple[bytes,
     """The body, decompressed, and whether it went past ``limit`` (reading stops there)."""
     encoding = answer.headers.get("Content-Encoding")
     length = answer.content_length
-    if encoding is None and length is not None:
-        if length > limit:
-            answer.close()
-            return b"", True
-        return await answer.read(), False  # the common case: a known, allowed length
+    if encoding is None and length is not None and length > limit:
+        answer.close()  # declared too long: not read at all
+        return b"", True
     collected = BoundedBody(limit, encoding)
     async for chunk in answer.content.iter_any():
         if not collected.feed(chunk):

@@ -66,9 +66,11 @@ MAX_EXCERPT = 2000
 """The longest excerpt of an answer body an error keeps."""
 
 
-@attrs.frozen
+@attrs.define
 class CallState:
     """What one call has been through, up to and including the attempt being judged.
+
+    Built for every attempt, so a plain (mutable, cheaper) attrs class; nothing changes it.
 
     ``secrets`` are what the call sent and must not show (its token, protected values),
     hidden from whatever the server's answer puts into an error.

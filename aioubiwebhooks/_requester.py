@@ -30,9 +30,10 @@ __all__ = ["Requester", "Response"]
 logger = logging.getLogger("aioubiwebhooks")
 
 
-@attrs.frozen
+@attrs.define
 class Response:
-    """A successful answer: its status, body and how many attempts it took.
+    """A successful answer: its status, body and how many attempts it took (built for
+    every call, so a plain attrs class; nothing changes it).
 
     ``secrets`` are what the call must not show (its token, protected values):
     :meth:`hide` and :meth:`excerpt` keep them out of error messages.
