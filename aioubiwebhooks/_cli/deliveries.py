@@ -71,12 +71,19 @@ async def _test_spec(
 
 
 async def _run_test(
-    args: argparse.Namespace, session: WebhooksSession, spec: WebhookTestCreate, *, wait: bool
+    args: argparse.Namespace,
+    session: WebhooksSession,
+    spec: WebhookTestCreate,
+    *,
+    wait: bool,
+    receiver: WebhookReceiver | None = None,
 ) -> WebhookTestDetail:
     test = await session.webhook_tests_create(args.project, spec)
     if not wait:
         return test
-    return await session.await_test(args.project, test.id, timeout=args.wait_timeout)
+    return await session.await_test(
+        args.project, test.id, timeout=args.wait_timeout, receiver=receiver
+    )
 
 
 def _event_dict(event: WebhookEvent) -> dict[str, Any]:
@@ -118,7 +125,7 @@ async def test_command(args: argparse.Namespace, out: Output) -> int:
         url = args.public_url or rx.url
         out.note(f"listening on {rx.url}" + (f" (reached as {url})" if args.public_url else ""))
         spec = await _test_spec(args, session, url)
-        detail = await _run_test(args, session, spec, wait=True)
+        detail = await _run_test(args, session, spec, wait=True, receiver=rx)
         event = None
         if detail.status is TestStatus.COMPLETED:
             event = await rx.wait_for(timeout=min(args.wait_timeout, DELIVERY_WAIT))
