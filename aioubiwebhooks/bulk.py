@@ -93,23 +93,22 @@ async def run_bulk(
     stop = False
     next_index = iter(range(total))
 
-    async def run_one(index: int) -> Outcome[_I, _V]:
-        counter = count_attempts()
-        item = items[index]
-        try:
-            value = await call(item)
-        except UbiOpsError as error:
-            return Outcome(item, error=error, attempts=counter[0])
-        except SkipItem as skip:
-            return Outcome(item, value=skip.value, attempts=counter[0], skipped=True)
-        return Outcome(item, value=value, attempts=counter[0])
-
     async def worker() -> None:
         nonlocal stop
+        # One counter per worker, zeroed for each item: the calls of an item run in this
+        # task, so the transport counts into it (a context variable set once, not per item).
+        counter = count_attempts()
         for index in next_index:
             if stop:
                 break
-            outcome = await run_one(index)
+            item = items[index]
+            counter[0] = 0
+            try:
+                outcome = Outcome(item, await call(item), None, counter[0])
+            except UbiOpsError as error:
+                outcome = Outcome(item, None, error, counter[0])
+            except SkipItem as skip:
+                outcome = Outcome(item, skip.value, None, counter[0], True)
             outcomes[index] = outcome
             counts["done"] += 1
             if not outcome.ok:
