@@ -1,12 +1,13 @@
 """How to retry a failed call: which failures, how many times, how long to back off.
 
 Kept apart from pacing (``_ratelimit``) and from polling a test (``_polling``):
-each answers a different question. Backoff is exponential with full jitter
-(a random delay between zero and the exponential cap), which spreads the
-retries of many concurrent calls instead of bunching them.
+each answers a different question. Backoff is exponential with jitter: a random
+delay between half and all of the exponential cap, which spreads the retries of many
+concurrent calls instead of bunching them, yet never retries at once (outside
+testing mode) and waits longer with every retry.
 
 A general retry library was considered; what this API needs does not fit one:
-full jitter, a 429 that waits for the server's reset without using up a retry,
+jitter, a 429 that waits for the server's reset without using up a retry,
 a create that may only be repeated where the server cannot have acted, and no
 retry machinery at all on the first attempt (the hot path).
 """
@@ -104,18 +105,24 @@ class RetryPolicy:
     """Retry settings of one session.
 
     ``max_retries``: repeats after the first attempt (429 waits do not count);
-    ``initial_delay`` and ``max_delay``: the backoff cap grows from one to the other;
-    ``max_rate_limit_wait``: the most one call waits on 429s before raising RateLimitError.
+    ``initial_delay`` and ``max_delay``: the backoff cap grows from one to the other
+    (both above zero: :func:`set_testing` is the way to retry without waiting);
+    ``max_rate_limit_wait``: the most one call waits on 429s before raising
+    RateLimitError; a server asking for a longer wait fails the call at once.
     """
 
     max_retries: int = attrs.field(default=4, validator=attrs.validators.ge(0))
-    initial_delay: float = attrs.field(default=0.2, validator=attrs.validators.ge(0))
-    max_delay: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
+    initial_delay: float = attrs.field(default=0.2, validator=attrs.validators.gt(0))
+    max_delay: float = attrs.field(default=10.0, validator=attrs.validators.gt(0))
     max_rate_limit_wait: float = attrs.field(default=300.0, validator=attrs.validators.ge(0))
 
     def backoff(self, retry_number: int, rng: random.Random | None = None) -> float:
-        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
+        """Seconds to wait before retry ``retry_number`` (1 for the first retry).
+
+        Between half and all of ``initial_delay * 2**(retry_number-1)`` (at most
+        ``max_delay``); zero only in testing mode.
+        """
         if _testing:
             return 0.0
         cap = min(self.max_delay, self.initial_delay * 2.0 ** (retry_number - 1))
-        return (rng or random).uniform(0.0, cap)
+        return cap * (0.5 + 0.5 * (rng or random).random())

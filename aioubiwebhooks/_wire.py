@@ -264,9 +264,12 @@ def decode_json(body: bytes) -> Any:
     try:
         return _json.loads(body)
     except RecursionError:
-        raise DecodeError("$", "JSON nested too deeply") from None
+        reason = "JSON nested too deeply"
     except (ValueError, UnicodeDecodeError) as error:
-        raise DecodeError("$", f"not JSON ({type(error).__name__}): {_excerpt(body)}") from None
+        reason = f"not JSON ({type(error).__name__}): {_excerpt(body)}"
+    # Raised outside the except block: a JSONDecodeError holds the whole body as text,
+    # and as this error's context it would live as long as the error does.
+    raise DecodeError("$", reason)
 
 
 def _excerpt(body: bytes) -> str:

@@ -22,14 +22,16 @@ import aiohttp
 import attrs
 
 from . import _polling, _wire, bulk
+from ._aiohttp_transport import AiohttpTransport
 from ._arrivals import DeliverySource
 from ._compare import stored_differences
 from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._ratelimit import Pacer, Pacing
+from ._requester import Requester, Response
 from ._retry import RetryOn, RetryPolicy
 from ._rules import rule
-from ._transport import Response, Transport
+from ._transport import DEFAULT_MAX_RESPONSE_SIZE, Transport
 from ._version import __version__
 from .errors import ConflictError, NotFoundError, ResponseDecodeError, ValidationError
 from .events import WebhookEvent
@@ -56,6 +58,7 @@ DEFAULT_HOST = "https://api.ubiops.com/v2.1"
 DEFAULT_TIMEOUT = 30.0
 _VERSION_SUFFIX = re.compile(r"/v\d+(\.\d+)?$")
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # not allowed in a header value
 
 _M = TypeVar("_M", WebhookCreate, WebhookUpdate, WebhookTestCreate)
 _PATH_SEGMENT = rule("path.segment")
@@ -76,6 +79,8 @@ def _normalise_token(token: str | None) -> str:
             "token", "is required: pass token=... or set UBIOPS_API_TOKEN", None, secret=True
         )
     token = token.strip()
+    if _CONTROL.search(token):
+        raise ValidationError("token", "must not contain control characters", None, secret=True)
     if token.lower().startswith("token "):
         return "Token " + token[6:].strip()
     return "Token " + token
@@ -93,11 +98,17 @@ def _normalise_host(host: str | None) -> str:
     return host
 
 
-def _tls_setting(verify_tls: bool | ssl.SSLContext) -> ssl.SSLContext | bool | None:
-    """aiohttp's ``ssl`` argument: None verifies with the system's CAs (the default)."""
-    if isinstance(verify_tls, ssl.SSLContext):
-        return verify_tls
-    return None if verify_tls else False
+def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """Seconds per attempt as aiohttp's timeouts.
+
+    Connecting (waiting for a free pooled connection included) may take half of it, so
+    that running out of time there is seen as such: a request never sent is safe to repeat.
+    """
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValidationError("timeout", "must be a positive number of seconds", timeout)
+    return aiohttp.ClientTimeout(total=float(timeout), connect=float(timeout) / 2)
 
 
 def _is_loopback(hostname: str) -> bool:
@@ -153,6 +164,16 @@ class WebhooksSession:
     ``connection_limit`` caps open connections (100); ``verify_tls`` takes an
     ``ssl.SSLContext`` (for a private CA) or ``False`` to turn certificate checks off;
     ``user_agent`` replaces the default User-Agent.
+
+    ``max_response_size`` caps an answer's body in bytes, after decompression (64 MiB):
+    reading stops there, and the call raises ResponseTooLargeError. Redirects are
+    never followed (the API does not redirect): a 3xx raises RedirectError.
+
+    ``transport`` replaces the HTTP layer, for example with a
+    :class:`~aioubiwebhooks.MockTransport` in tests; ``timeout``, ``connection_limit``
+    and ``verify_tls`` belong to the default aiohttp transport and are not used with it
+    (nor can ``client_session`` be given). Retries, pacing, the size limit and the
+    mapping of errors apply over any transport.
     """
 
     def __init__(
@@ -168,6 +189,8 @@ class WebhooksSession:
         connection_limit: int = 100,
         verify_tls: bool | ssl.SSLContext = True,
         user_agent: str | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        transport: Transport | None = None,
     ):
         authorization = _normalise_token(token)
         self.host = _normalise_host(host)
@@ -183,22 +206,33 @@ class WebhooksSession:
             retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
         elif max_retries is not None:
             raise ValueError("give either max_retries or retry, not both")
-        if isinstance(timeout, (int, float)):
-            if timeout <= 0:
-                raise ValidationError("timeout", "must be a positive number of seconds", timeout)
-            timeout = aiohttp.ClientTimeout(total=float(timeout))
+        if isinstance(max_response_size, bool) or not (
+            isinstance(max_response_size, int) and max_response_size > 0
+        ):
+            raise ValidationError(
+                "max_response_size", "must be a positive number of bytes", max_response_size
+            )
+        if user_agent is not None and _CONTROL.search(user_agent):
+            raise ValidationError("user_agent", "must not contain control characters", user_agent)
+        if transport is None:
+            transport = AiohttpTransport(
+                timeout=_client_timeout(timeout),
+                connection_limit=connection_limit,
+                ssl=verify_tls,
+                client_session=client_session,
+            )
+        elif client_session is not None:
+            raise ValueError("give either transport or client_session, not both")
         self.retry = retry
         """The session's retry policy."""
-        self._transport = Transport(
+        self._transport = Requester(
             self.host,
             authorization,
-            timeout=timeout,
+            transport=transport,
             retry=retry,
-            pacer=Pacer(pacing),
-            client_session=client_session,
-            connection_limit=connection_limit,
+            pacer=Pacer(pacing, max_wait=retry.max_rate_limit_wait),
             user_agent=user_agent or f"aioubiwebhooks/{__version__}",
-            ssl=_tls_setting(verify_tls),
+            max_response_size=max_response_size,
         )
 
     def __repr__(self) -> str:
@@ -238,7 +272,10 @@ class WebhooksSession:
         path = f"/projects/{_segment('project_name', project_name)}/webhooks"
         try:
             answer = await self._transport.request(
-                "POST", path, body=_wire.to_body(_wire.create_json(spec))
+                "POST",
+                path,
+                body=_wire.to_body(_wire.create_json(spec)),
+                secrets=_protected_values(spec),
             )
         except ConflictError as conflict:
             if conflict.attempts <= 1:
@@ -284,7 +321,10 @@ class WebhooksSession:
         update = _as_model(data, WebhookUpdate)
         path = self._webhook_path(project_name, webhook_name)
         answer = await self._transport.request(
-            "PATCH", path, body=_wire.to_body(_wire.update_json(update))
+            "PATCH",
+            path,
+            body=_wire.to_body(_wire.update_json(update)),
+            secrets=_protected_values(update),
         )
         return self._decode(answer, _wire.webhook_from_json, "PATCH", path)
 
@@ -314,6 +354,7 @@ class WebhooksSession:
             path,
             body=_wire.to_body(_wire.webhook_test_create_json(spec)),
             retry_on=RetryOn.UNSENT,
+            secrets=_protected_values(spec),
         )
         return self._decode(answer, _wire.webhook_test_from_json, "POST", path)
 
@@ -623,6 +664,12 @@ def _as_spec(
     return WebhookCreate.from_dict(data)
 
 
+def _protected_values(spec: WebhookCreate | WebhookUpdate | WebhookTestCreate) -> list[str]:
+    """The protected header values a request body carries: no error may show them."""
+    headers = spec.headers if isinstance(spec.headers, tuple) else ()
+    return [h.value for h in headers if h.protected and isinstance(h.value, str)]
+
+
 def _enum_value(kind: type[ObjectType] | type[EventType], field: str, value: object) -> str:
     """A list filter's value: the documented values only (answers may hold others)."""
     try:
@@ -637,8 +684,8 @@ def _decode_error(
 ) -> ResponseDecodeError:
     return ResponseDecodeError(
         answer.status,
-        f"unexpected answer body: {error}",
-        body=answer.body[:2000].decode("utf-8", "replace"),
+        answer.hide(f"unexpected answer body: {error}"),
+        body=answer.excerpt(),
         method=method,
         path=path,
         attempts=answer.attempts,
