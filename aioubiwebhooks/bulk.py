@@ -111,7 +111,7 @@ async def run_bulk(
                 outcome = Outcome(item, skip.value, None, counter[0], True)
             outcomes[index] = outcome
             counts["done"] += 1
-            if not outcome.ok:
+            if outcome.error is not None:
                 counts["failed"] += 1
                 stop = stop or fail_fast
             if progress is not None:
