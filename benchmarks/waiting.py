@@ -221,16 +221,19 @@ async def _round(tests: int, seed: int, request_times: list[float]) -> dict[str,
                         return event.received_at.timestamp()
                 raise RuntimeError(f"no delivery for {bench_id} at the receiver")
 
+            def spec_for(url: str, bench_id: str) -> dict[str, Any]:
+                return {
+                    "url": url,
+                    "object_type": "deployment",
+                    "object_name": DEPLOYMENT,
+                    "event": "deployment_request_completed",
+                    "headers": [{"key": ID_HEADER, "value": bench_id, "protected": False}],
+                }
+
             async def one(index: int, strategy: str) -> tuple[str, WaitRecord]:
                 bench_id = f"{seed}-{index}"
                 if strategy == RECEIVER:  # the wall clock, like the event's received_at
-                    spec = {
-                        "url": rx.url,
-                        "object_type": "deployment",
-                        "object_name": DEPLOYMENT,
-                        "event": "deployment_request_completed",
-                        "headers": [{"key": ID_HEADER, "value": bench_id, "protected": False}],
-                    }
+                    spec = spec_for(rx.url, bench_id)
                     test = await session.webhook_tests_create(PROJECT, spec)
                     created = time.time()
                     await session.await_test(
@@ -244,14 +247,7 @@ async def _round(tests: int, seed: int, request_times: list[float]) -> dict[str,
                     arrived = arrival_at_rx(bench_id)
                     record = WaitRecord(arrived - created, detected - arrived, polls[test.id])
                     return strategy, record
-                spec = {
-                    "url": receiver_url,
-                    "object_type": "deployment",
-                    "object_name": DEPLOYMENT,
-                    "event": "deployment_request_completed",
-                    "headers": [{"key": ID_HEADER, "value": bench_id, "protected": False}],
-                }
-                test = await session.webhook_tests_create(PROJECT, spec)
+                test = await session.webhook_tests_create(PROJECT, spec_for(receiver_url, bench_id))
                 created = loop.time()
                 if strategy == AWAIT_TEST:
                     await session.await_test(PROJECT, test.id, timeout=WAIT_TIMEOUT)
