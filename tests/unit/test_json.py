@@ -19,7 +19,15 @@ BODIES: list[bytes] = [
     '{"utf16": 1}'.encode("utf-16"),  # json detects the encoding of bytes
     b'{"a": 1, "a": 2}',  # the last one wins
 ]
-BROKEN: list[bytes] = [b"", b"{", b"<html>", b'{"a": 1} trailing', b"\xff\xfe\xfd", b"[" * 100_000]
+BROKEN: list[bytes] = [
+    b"",
+    b"{",
+    b"<html>",
+    b'{"a": 1} trailing',
+    b"\xff\xfe\xfd",
+    b"[" * 100_000,
+    b"[" * 200_000 + b"]" * 200_000,  # orjson before 3.9.15 crashed the process on this
+]
 VALUES: list[Any] = [
     {"k": "v", "n": [1, 2.5, None, True]},
     {"name": "café ☕", "nested": {"list": [{"a": "b"}]}},
