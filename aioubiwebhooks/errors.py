@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from ._brief import brief
+
 __all__ = [
     "ApiConnectionError",
     "ApiError",
@@ -55,6 +57,7 @@ __all__ = [
 ]
 
 _MAX_SHOWN_VALUE = 60
+_MAX_SHOWN_FIELD = 200
 _MAX_BODY_IN_REPR = 200
 
 
@@ -63,10 +66,7 @@ class UbiOpsError(Exception):
 
 
 def _shorten(value: object) -> str:
-    text = repr(value)
-    if len(text) <= _MAX_SHOWN_VALUE:
-        return text
-    return f"{text[:_MAX_SHOWN_VALUE]}... ({len(text)} characters)"
+    return brief(value, _MAX_SHOWN_VALUE)
 
 
 class ValidationError(UbiOpsError, ValueError):
@@ -81,8 +81,13 @@ class ValidationError(UbiOpsError, ValueError):
         self.rule = rule
         self.value = None if secret else value
         self.secret = secret
-        shown = "<hidden>" if secret else _shorten(value)
-        super().__init__(f"{field}: {rule} (got {shown})")
+        where = field if len(field) <= _MAX_SHOWN_FIELD else f"{field[:_MAX_SHOWN_FIELD]}..."
+        if secret:
+            super().__init__(f"{where}: {rule} (got <hidden>)")
+        elif value is None:  # a missing value, or a problem with no one value to show
+            super().__init__(f"{where}: {rule}")
+        else:
+            super().__init__(f"{where}: {rule} (got {_shorten(value)})")
 
     def nested(self, prefix: str) -> ValidationError:
         """The same error with its field placed under ``prefix`` (``headers[0]`` + ``key``)."""

@@ -88,8 +88,6 @@ def _protected(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _load(path: Path) -> list[migrate.WebhookSpec]:
-    if not path.is_file():
-        raise UsageError(f"cannot read {path}: no such file")
     return migrate.read_specs(path)
 
 
