@@ -40,6 +40,8 @@ __all__ = [
     "bulk_test",
     "bulk_update",
     "run_bulk",
+    "secret_keys",
+    "update_for",
 ]
 
 _I = TypeVar("_I")
@@ -51,11 +53,14 @@ DEFAULT_CONCURRENCY = 32
 
 
 class SkipItem(Exception):
-    """Raised by a bulk call to say "left alone on purpose", with the value to report."""
+    """Raised by a bulk call to say "left alone on purpose", with the value to report;
+    ``secrets_not_applied`` names protected headers of the item whose values were not
+    sent (see :attr:`Outcome.secrets_not_applied`)."""
 
-    def __init__(self, value: Any = None):
+    def __init__(self, value: Any = None, *, secrets_not_applied: tuple[str, ...] = ()):
         super().__init__("skipped")
         self.value = value
+        self.secrets_not_applied = secrets_not_applied
 
 
 @attrs.frozen
@@ -101,7 +106,13 @@ async def run_bulk(
         except UbiOpsError as error:
             return Outcome(item, error=error, attempts=counter[0])
         except SkipItem as skip:
-            return Outcome(item, value=skip.value, attempts=counter[0], skipped=True)
+            return Outcome(
+                item,
+                value=skip.value,
+                attempts=counter[0],
+                skipped=True,
+                secrets_not_applied=skip.secrets_not_applied,
+            )
         return Outcome(item, value=value, attempts=counter[0])
 
     async def worker() -> None:
@@ -163,8 +174,11 @@ async def bulk_create(
     """Create many webhooks. ``on_conflict`` decides what an existing name means:
 
     ``"error"`` (a ConflictError outcome), ``"skip"`` (a skipped outcome with the stored
-    webhook) or ``"update"`` (bring the stored webhook in line with the spec; a webhook
-    whose object_type, object_name or version differ cannot be updated and fails).
+    webhook; protected values of the spec are not sent, and the outcome's
+    ``secrets_not_applied`` names them) or ``"update"`` (bring the stored webhook in line
+    with the spec; a spec with protected values always sends them, since the stored
+    ones cannot be compared; a webhook whose object_type, object_name or version differ
+    cannot be updated and fails).
     """
     if on_conflict not in ("error", "skip", "update"):
         raise ValidationError("on_conflict", "must be 'error', 'skip' or 'update'", on_conflict)
@@ -177,23 +191,33 @@ async def bulk_create(
         except ConflictError:
             if on_conflict == "error":
                 raise
-        stored, changed = await stored_differences(session, project_name, spec)
-        if on_conflict == "skip" or not changed:
+        stored, _ = await stored_differences(session, project_name, spec)
+        if on_conflict == "skip":
+            raise SkipItem(stored, secrets_not_applied=secret_keys(spec))
+        update = update_for(spec, stored)
+        if not update.changed_fields():
             raise SkipItem(stored)
-        return await session.webhooks_update(project_name, spec.name, update_for(spec, stored))
+        return await session.webhooks_update(project_name, spec.name, update)
 
     return await run_bulk(
         specs, create, concurrency=concurrency, fail_fast=fail_fast, progress=progress
     )
 
 
+def secret_keys(spec: WebhookCreate) -> tuple[str, ...]:
+    """The keys of the protected headers whose values ``spec`` carries."""
+    return tuple(h.key for h in spec.headers if h.protected and h.value is not None)
+
+
 def update_for(spec: WebhookCreate, stored: WebhookDetail) -> WebhookUpdate:
     """The update that makes ``stored`` match ``spec``; ValidationError if it cannot.
 
-    Headers are sent whole when any differ; a protected header keeps its stored value
-    unless ``spec`` carries one.
+    Headers are sent whole when any differ, and whenever ``spec`` carries a protected
+    value: the API never shows the stored one, so it cannot be known to be equal.
     """
     changed = differences(spec, stored)
+    if secret_keys(spec):
+        changed.setdefault("headers", (stored.headers, spec.headers))
     frozen = [field for field in IMMUTABLE_FIELDS if field in changed]
     if frozen:
         raise ValidationError(

@@ -147,6 +147,7 @@ async def create_command(args: argparse.Namespace, out: Output) -> int:
             o.error,
             o.attempts,
             o.value,
+            o.secrets_not_applied,
         )
         for o in outcomes
     ]
@@ -240,8 +241,9 @@ def register(
         "--on-conflict",
         choices=["error", "skip", "update"],
         default="error",
-        help="when the name exists: fail (default), leave it (status 'exists'), or update it "
-        "to match (status 'applied')",
+        help="when the name exists: fail (default), leave it (status 'exists'; its protected "
+        "values are not sent and may differ), or update it to match (status 'applied'; "
+        "protected values are always sent, since the stored ones cannot be read)",
     )
     options.add_connection_arguments(p)
     p.set_defaults(handler=create_command)

@@ -150,7 +150,6 @@ async def _plan_from_args(session: WebhooksSession, args: argparse.Namespace) ->
         _load(args.specfile),
         args.prune,
         protected_values=_protected(args),
-        rotate_secrets=args.rotate_secrets,
     )
 
 
@@ -210,11 +209,8 @@ def _add_plan_arguments(parser: argparse.ArgumentParser, *, rotate: bool = False
     parser.add_argument(
         "--prune", action="store_true", help="also delete stored webhooks that no spec names"
     )
-    if rotate:
-        parser.add_argument(
-            "--rotate-secrets", action="store_true",
-            help="send known protected values again (the API cannot compare them)",
-        )  # fmt: skip
+    if rotate:  # known protected values are always sent now; kept for old scripts
+        parser.add_argument("--rotate-secrets", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--protected", action="append", type=options.key_value, metavar="KEY=VALUE",
         help="value of a protected header the specs leave unknown, by header key or "

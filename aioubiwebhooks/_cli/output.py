@@ -94,6 +94,7 @@ class ItemResult:
     error: UbiOpsError | None = None
     attempts: int = 1
     webhook: WebhookDetail | None = None
+    secrets_not_applied: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +103,7 @@ class ItemResult:
             "attempts": self.attempts,
             "error": None if self.error is None else error_info(self.error),
             "webhook": None if self.webhook is None else _wire.webhook_json(self.webhook),
+            "secrets_not_applied": list(self.secrets_not_applied),
         }
 
 
@@ -241,6 +243,13 @@ class Output:
         else:
             parts = [f"{status} {n}" for status, n in counts.items()] or ["nothing to do"]
             self.line(f"{verb}: {', '.join(parts)} (of {len(results)})")
+        kept = [r for r in results if r.secrets_not_applied]
+        if kept:
+            keys = ", ".join(dict.fromkeys(k for r in kept for k in r.secrets_not_applied))
+            self.note(
+                f"note: {len(kept)} webhook(s) were left as stored, so their protected values "
+                f"({keys}) may differ from the spec; --on-conflict update sends them"
+            )
         if failures:
             self.failures(failures, len(results))
         return EXIT_FAILED if failures else EXIT_OK

@@ -32,11 +32,16 @@ class Create:
 
 @attrs.frozen
 class Update:
-    """Change a stored webhook in place; ``changes`` is field -> (stored, wanted)."""
+    """Change a stored webhook in place; ``changes`` is field -> (stored, wanted).
+
+    ``secrets`` names the protected headers whose known values are sent: the API never
+    shows a stored one, so it may differ, and the webhook cannot be called unchanged.
+    """
 
     name: str
     update: WebhookUpdate
     changes: Changes
+    secrets: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -98,8 +103,11 @@ def _changes_dict(changes: Changes) -> dict[str, Any]:
     }
 
 
-def _changes_text(changes: Changes) -> str:
-    return "; ".join(f"{f} {show(old)} -> {show(new)}" for f, (old, new) in changes.items())
+def _changes_text(changes: Changes, secrets: tuple[str, ...] = ()) -> str:
+    parts = [f"{f} {show(old)} -> {show(new)}" for f, (old, new) in changes.items()]
+    if secrets:
+        parts.append(f"protected {', '.join(secrets)} sent (the stored value cannot be read)")
+    return "; ".join(parts)
 
 
 def _spec_dict(spec: WebhookCreate) -> dict[str, Any]:
@@ -163,7 +171,9 @@ class Plan:
         head = ", ".join(f"{counts[key]} {label}" for key, label in _COUNT_LABELS)
         lines = [f"Plan for project {self.project!r}: {head}"]
         lines += [f"  + create  {c.name}" for c in self.creates]
-        lines += [f"  ~ update  {u.name}: {_changes_text(u.changes)}" for u in self.updates]
+        lines += [
+            f"  ~ update  {u.name}: {_changes_text(u.changes, u.secrets)}" for u in self.updates
+        ]
         lines += [
             f"  ! replace {r.name}: {_changes_text(r.changes)} (delete, then create)"
             for r in self.replaces
@@ -179,7 +189,8 @@ class Plan:
             "counts": self.counts(),
             "creates": [_spec_dict(c.spec) for c in self.creates],
             "updates": [
-                {"name": u.name, "changes": _changes_dict(u.changes)} for u in self.updates
+                {"name": u.name, "changes": _changes_dict(u.changes), "secrets": list(u.secrets)}
+                for u in self.updates
             ],
             "replaces": [
                 {"name": r.name, "changes": _changes_dict(r.changes), "spec": _spec_dict(r.spec)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._compare import stored_differences
 from .._endpoints import WebhooksAPI
-from ..bulk import DEFAULT_CONCURRENCY, ProgressHook, SkipItem, run_bulk
+from ..bulk import DEFAULT_CONCURRENCY, ProgressHook, SkipItem, run_bulk, secret_keys, update_for
 from ..errors import ConflictError, NotFoundError, PlanBlockedError
 from ..models import WebhookCreate, WebhookDetail
 from ._actions import Action, Create, Plan, Replace, Update
@@ -34,11 +34,14 @@ async def apply(
         try:
             return await api.webhooks_create(project, spec)
         except ConflictError:
-            # Created since the plan was made: done already if it is as specified.
+            # Created since the plan was made: done already if it is as specified, but a
+            # protected value cannot be compared, so one the spec carries is sent.
             stored, changed = await stored_differences(api, project, spec)
             if changed:
                 raise
-            raise SkipItem(stored) from None
+            if not secret_keys(spec):
+                raise SkipItem(stored) from None
+        return await api.webhooks_update(project, spec.name, update_for(spec, stored))
 
     async def delete(name: str) -> bool:
         try:

@@ -106,7 +106,7 @@ async def copy(
         for spec, source in zip(parse_specs(moved), exported, strict=True)
     ]
     stored = await read_stored(target_api, target_project)
-    the_plan = decide(target_project, desired, stored, prune=prune, rotate_secrets=False)
+    the_plan = decide(target_project, desired, stored, prune=prune)
     if dry_run:
         return CopyResult(the_plan)
     result = await apply(target_api, the_plan, concurrency=concurrency, progress=progress)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -14,7 +15,7 @@ from ..models import WebhookCreate, WebhookDetail
 from ._actions import Blocked, Create, Delete, Plan, Replace, Update
 from ._spec import DesiredWebhook, WebhookSpec, desired_webhooks
 
-__all__ = ["SpecInput", "decide", "diff"]
+__all__ = ["SpecInput", "decide", "diff", "warn_rotate_secrets"]
 
 SpecInput: TypeAlias = Mapping[str, Any] | WebhookCreate | WebhookSpec
 """A desired spec: a plain dict (as exported or loaded), a WebhookCreate or a WebhookSpec."""
@@ -41,7 +42,6 @@ def decide(
     stored: Iterable[WebhookDetail],
     *,
     prune: bool,
-    rotate_secrets: bool,
 ) -> Plan:
     """The plan that brings ``stored`` to ``desired`` (see :func:`~aioubiwebhooks.migrate.plan`)."""
     wanted = sorted(desired, key=lambda d: d.name)
@@ -67,20 +67,18 @@ def decide(
             else:
                 replaces.append(Replace(item.name, item.to_create(), changed))
             continue
-        if rotate_secrets and item.secrets and "headers" not in changed:
-            changed["headers"] = (existing.headers, item.outbound_headers())
-        if not changed:
+        if not changed and not item.secrets:
             unchanged.append(item.name)
             continue
         update = update_for(item.fields, attrs.evolve(existing, headers=()))
-        if "headers" in changed:
+        if "headers" in changed or item.secrets:
             # An unknown value can only be kept: the stored webhook must already have it.
             needed = tuple(v for v in missing if not _has_protected(existing, v.header))
             if needed:
                 blocked.append(Blocked(item.name, "update", needed))
                 continue
             update = attrs.evolve(update, headers=item.outbound_headers())
-        updates.append(Update(item.name, update, changed))
+        updates.append(Update(item.name, update, changed, item.secrets))
     named = {item.name for item in wanted}
     deletes = [Delete(name) for name in sorted(current) if name not in named] if prune else []
     return Plan(
@@ -102,9 +100,21 @@ def diff(
     prune: bool = False,
     environ: Mapping[str, str] | None = None,
     protected_values: Mapping[str, str] | None = None,
-    rotate_secrets: bool = False,
+    rotate_secrets: bool | None = None,
 ) -> Plan:
     """The plan from desired specs and the stored webhooks, without any I/O (see
     :func:`~aioubiwebhooks.migrate.plan`)."""
+    warn_rotate_secrets(rotate_secrets)
     wanted = desired_webhooks(desired, os.environ if environ is None else environ, protected_values)
-    return decide(project, wanted, stored, prune=prune, rotate_secrets=rotate_secrets)
+    return decide(project, wanted, stored, prune=prune)
+
+
+def warn_rotate_secrets(rotate_secrets: bool | None) -> None:
+    """``rotate_secrets`` changes nothing now: every known protected value is sent."""
+    if rotate_secrets is not None:
+        warnings.warn(
+            "rotate_secrets is deprecated and changes nothing: a plan always sends known "
+            "protected values, since the stored ones cannot be compared",
+            DeprecationWarning,
+            stacklevel=3,
+        )

@@ -185,3 +185,44 @@ async def test_check_webhook_fills_in_protected_values(
     )
     assert done.status is TestStatus.COMPLETED
     assert sink.bodies[-1]["event"] == "deployment_request_completed"
+
+
+def with_secret(value: str, **changes: Any) -> dict[str, Any]:
+    headers = [{"key": "Authorization", "value": value, "protected": True}]
+    return webhook_spec("rotated", headers=headers, **changes)
+
+
+async def test_a_changed_secret_is_sent_by_on_conflict_update(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    def stored_secret() -> str | None:
+        return emulator.webhook("demo", "rotated").headers[0].value
+
+    await session.bulk_create("demo", [with_secret("Token A")], on_conflict="update")
+    (same_but_secret,) = await session.bulk_create(
+        "demo", [with_secret("Token B")], on_conflict="update"
+    )
+    assert same_but_secret.ok
+    assert not same_but_secret.skipped  # the stored secret cannot be read: it is sent
+    assert stored_secret() == "Token B"
+
+    other = "http://127.0.0.1:9/other"
+    (moved,) = await session.bulk_create(
+        "demo", [with_secret("Token C", url=other)], on_conflict="update"
+    )
+    assert moved.ok
+    assert (emulator.webhook("demo", "rotated").url, stored_secret()) == (other, "Token C")
+
+    # Asked not to change the webhook, the call says the secret was not applied.
+    (left,) = await session.bulk_create(
+        "demo", [with_secret("Token D", url=other)], on_conflict="skip"
+    )
+    assert left.skipped
+    assert left.secrets_not_applied == ("Authorization",)
+    assert stored_secret() == "Token C"
+
+    # Without a protected value an unchanged webhook is still left alone.
+    await session.webhooks_create("demo", webhook_spec("plain"))
+    (plain,) = await session.bulk_create("demo", [webhook_spec("plain")], on_conflict="update")
+    assert plain.skipped
+    assert plain.secrets_not_applied == ()

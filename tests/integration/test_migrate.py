@@ -191,16 +191,20 @@ async def test_plan_sorts_every_webhook_into_its_category(
     assert writes(emulator) == 4  # only the seeding
 
     assert result.creates == (Create("new", WebhookCreate.from_dict(webhook_spec("new"))),)
-    (update,) = result.updates
+    same, update = result.updates
     assert isinstance(update, Update)
     assert update.name == "stale"
     assert update.changes == {"timeout": (5, 20), "labels": ({"a": "1"}, {"a": "2"})}
     assert update.update.changed_fields() == ("labels", "timeout")
+    assert update.secrets == ()
+    # A known protected value is sent: the stored one cannot be read to compare.
+    assert (same.name, same.changes, same.secrets) == ("same", {}, ("Authorization",))
+    assert same.update.changed_fields() == ("headers",)
     (replace,) = result.replaces
     assert isinstance(replace, Replace)
     assert set(replace.changes) == {"object_type", "object_name", "event"}
     assert result.deletes == (Delete("extra"),)
-    assert result.unchanged == ("same",)
+    assert result.unchanged == ()
     (blocked,) = result.blocked
     assert isinstance(blocked, Blocked)
     assert (blocked.name, blocked.action) == ("needs-secret", "create")
@@ -208,8 +212,11 @@ async def test_plan_sorts_every_webhook_into_its_category(
     assert blocked.variables == ("MISSING_VAR",)
 
     summary = result.summary()
-    assert "1 to create, 1 to update, 1 to replace, 1 to delete, 1 unchanged, 1 blocked" in summary
-    assert '~ update  stale: labels {"a": "1"} -> {"a": "2"}; timeout 5 -> 20' in summary
+    assert "1 to create, 2 to update, 1 to replace, 1 to delete, 0 unchanged, 1 blocked" in summary
+    assert '~ update  stale: labels {"a": "1"} -> {"a": "2"}; timeout 5 -> 20\n' in summary
+    assert "~ update  same: protected Authorization sent (the stored value cannot be read)" in (
+        summary
+    )
     assert "MISSING_VAR" in summary
     as_json = json.dumps(result.to_dict())
     assert "another-secret" not in as_json
@@ -251,7 +258,7 @@ async def test_apply_refuses_a_blocked_plan_naming_webhooks_headers_and_variable
     assert [w.name for w in emulator.webhooks("demo")] == ["has-one"]
 
 
-async def test_apply_carries_out_the_plan_and_the_second_one_is_empty(
+async def test_apply_carries_out_the_plan_and_the_second_sends_only_known_secrets(
     session: WebhooksSession, emulator: Emulator
 ) -> None:
     await session.bulk_create(
@@ -293,16 +300,24 @@ async def test_apply_carries_out_the_plan_and_the_second_one_is_empty(
     assert stored["moved"].headers[0].value == "tok"
     assert stored["created"].headers[0].value == "k-tok"
 
-    count = emulator.stats.total_requests
+    # Planned again, only the known protected values are sent (they cannot be compared);
+    # the unknown one is kept, and nothing else is left to do.
     second = await plan(session, "demo", desired, prune=True, environ=environ)
-    assert second.is_empty, second.summary()
+    assert [(u.name, u.changes, u.secrets) for u in second.updates] == [
+        ("created", {}, ("X-Key",)),
+        ("moved", {}, ("Authorization",)),
+    ]
+    assert second.counts() | {"update": 2, "unchanged": 1} == second.counts()
+    assert (len(second.creates), len(second.replaces), len(second.blocked)) == (0, 0, 0)
+    assert second.unchanged == ("keep-secret",)
+    count = emulator.stats.total_requests
     again = await apply(session, second)
     assert again.ok
-    assert again.outcomes == ()
-    assert emulator.stats.total_requests == count + 1  # the list call of the plan only
+    assert emulator.stats.total_requests == count + 2
+    assert emulator.webhook("demo", "keep-secret").headers[0].value == SECRET
 
 
-async def test_rotating_a_secret_is_an_explicit_choice(
+async def test_a_changed_secret_is_sent_and_never_reported_as_unchanged(
     session: WebhooksSession, emulator: Emulator
 ) -> None:
     await session.webhooks_create(
@@ -310,14 +325,18 @@ async def test_rotating_a_secret_is_an_explicit_choice(
     )
     desired = [webhook_spec("hook", headers=[protected("Authorization", "${NEW}")])]
     environ = {"NEW": SECRET}
-    assert (await plan(session, "demo", desired, environ=environ)).is_empty
-    rotate = await plan(session, "demo", desired, environ=environ, rotate_secrets=True)
+    rotate = await plan(session, "demo", desired, environ=environ)
+    assert rotate.unchanged == ()
     (update,) = rotate.updates
-    assert set(update.changes) == {"headers"}
+    assert update.secrets == ("Authorization",)
     assert SECRET not in json.dumps(rotate.to_dict()) + rotate.summary()
-    assert '"<hidden>"' in json.dumps(rotate.to_dict())
+    assert rotate.to_dict()["updates"][0]["secrets"] == ["Authorization"]
     assert (await apply(session, rotate)).ok
     assert emulator.webhook("demo", "hook").headers[0].value == SECRET
+    # The old keyword changes nothing now, and says so.
+    with pytest.warns(DeprecationWarning, match="rotate_secrets"):
+        again = await plan(session, "demo", desired, environ=environ, rotate_secrets=True)
+    assert again.updates == rotate.updates
 
 
 async def test_a_partial_apply_is_finished_by_planning_again(
@@ -493,3 +512,17 @@ async def test_copy_refuses_bad_arguments_before_any_request(
     with pytest.raises(ValidationError, match="protected_values"):
         await copy(session, "demo", session, "demo", protected_values={"K": ""})
     assert emulator.stats.total_requests == 0
+
+
+async def test_a_create_that_meets_its_twin_sends_the_secret_it_carries(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    desired = [webhook_spec("twin", headers=[protected("Authorization", "${TOKEN}")])]
+    stale = await plan(session, "demo", desired, environ={"TOKEN": "new-secret"})
+    await session.webhooks_create(
+        "demo", webhook_spec("twin", headers=[protected("Authorization", "other-secret")])
+    )
+    (outcome,) = (await apply(session, stale)).outcomes
+    assert outcome.ok
+    assert not outcome.skipped  # not "already so": the stored secret could not be compared
+    assert emulator.webhook("demo", "twin").headers[0].value == "new-secret"
