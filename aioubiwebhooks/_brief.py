@@ -11,7 +11,7 @@ from __future__ import annotations
 import reprlib
 from typing import Final
 
-__all__ = ["brief"]
+__all__ = ["brief", "clip"]
 
 _REPR: Final = reprlib.Repr()
 _REPR.maxlevel = 3
@@ -28,3 +28,8 @@ def brief(value: object, limit: int = 60) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}..."
+
+
+def clip(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters, marked with ``...`` when cut."""
+    return text if len(text) <= limit else f"{text[:limit]}..."

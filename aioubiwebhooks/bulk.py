@@ -1,27 +1,37 @@
 """Many calls at once: bounded concurrency, one Outcome per item, nothing lost.
 
-The runner keeps up to ``concurrency`` calls in flight. It does not pace by
-itself: every call goes through the session, whose shared budget holds requests
+The runner (:func:`run_bulk`) keeps up to ``concurrency`` calls in flight. It does not
+pace by itself: every call goes through the session, whose shared budget holds requests
 back when the server's rate limit is spent, so a large job finishes in about the
 minimum time the limit allows instead of collecting 429s.
 
 Input is checked before anything is sent: an invalid item, or two items with the
-same name, raise ValidationError naming the item, and no request is made.
+same name, raise ValidationError naming the item, and no request is made. A job that
+cannot succeed (a refused token, a project that does not exist) stops after the first
+answer that shows it: the other items are NotAttemptedError carrying that answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
-import anyio
 import attrs
 
 from ._compare import IMMUTABLE_FIELDS, differences, stored_differences
 from ._endpoints import WebhooksAPI
-from ._outcome import Outcome, count_attempts
+from ._outcome import Outcome
 from ._polling import await_tests
-from .errors import ConflictError, NotAttemptedError, NotFoundError, UbiOpsError, ValidationError
+from ._runner import (
+    DEFAULT_CONCURRENCY,
+    BulkProgress,
+    FailsAll,
+    ProgressHook,
+    SkipItem,
+    run_bulk,
+)
+from ._shared_failure import ProjectCheck
+from .errors import ConflictError, NotFoundError, ValidationError
 from .models import (
     WebhookCreate,
     WebhookDetail,
@@ -31,7 +41,9 @@ from .models import (
 )
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
     "BulkProgress",
+    "FailsAll",
     "OnConflict",
     "ProgressHook",
     "SkipItem",
@@ -44,100 +56,10 @@ __all__ = [
     "update_for",
 ]
 
-_I = TypeVar("_I")
-_V = TypeVar("_V")
 _M = TypeVar("_M", WebhookCreate, WebhookUpdate, WebhookTestCreate)
 
 OnConflict = Literal["error", "skip", "update"]
-DEFAULT_CONCURRENCY = 32
-
-
-class SkipItem(Exception):
-    """Raised by a bulk call to say "left alone on purpose", with the value to report;
-    ``secrets_not_applied`` names protected headers of the item whose values were not
-    sent (see :attr:`Outcome.secrets_not_applied`)."""
-
-    def __init__(self, value: Any = None, *, secrets_not_applied: tuple[str, ...] = ()):
-        super().__init__("skipped")
-        self.value = value
-        self.secrets_not_applied = secrets_not_applied
-
-
-@attrs.frozen
-class BulkProgress:
-    """Where a bulk call stands: items finished, of which failed, out of total."""
-
-    done: int
-    total: int
-    failed: int
-
-
-ProgressHook = Callable[[BulkProgress], None]
-
-
-async def run_bulk(
-    items: Sequence[_I],
-    call: Callable[[_I], Awaitable[_V]],
-    *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    fail_fast: bool = False,
-    progress: ProgressHook | None = None,
-) -> list[Outcome[_I, _V]]:
-    """Run ``call`` on every item with up to ``concurrency`` in flight; outcomes in input order.
-
-    A failing item (any UbiOpsError) becomes its Outcome and never stops the others,
-    unless ``fail_fast``: then no new item starts after the first failure, calls in
-    flight finish, and items never started get NotAttemptedError. Cancelling the
-    bulk call cancels the calls in flight. ``progress`` hears about every finished item.
-    """
-    if not isinstance(concurrency, int) or concurrency < 1:
-        raise ValidationError("concurrency", "must be a whole number of at least 1", concurrency)
-    total = len(items)
-    outcomes: list[Outcome[_I, _V] | None] = [None] * total
-    counts = {"done": 0, "failed": 0}
-    stop = False
-    next_index = iter(range(total))
-
-    async def run_one(index: int) -> Outcome[_I, _V]:
-        counter = count_attempts()
-        item = items[index]
-        try:
-            value = await call(item)
-        except UbiOpsError as error:
-            return Outcome(item, error=error, attempts=counter[0])
-        except SkipItem as skip:
-            return Outcome(
-                item,
-                value=skip.value,
-                attempts=counter[0],
-                skipped=True,
-                secrets_not_applied=skip.secrets_not_applied,
-            )
-        return Outcome(item, value=value, attempts=counter[0])
-
-    async def worker() -> None:
-        nonlocal stop
-        for index in next_index:
-            if stop:
-                break
-            outcome = await run_one(index)
-            outcomes[index] = outcome
-            counts["done"] += 1
-            if not outcome.ok:
-                counts["failed"] += 1
-                stop = stop or fail_fast
-            if progress is not None:
-                progress(BulkProgress(counts["done"], total, counts["failed"]))
-
-    async with anyio.create_task_group() as group:
-        for _ in range(min(concurrency, total)):
-            group.start_soon(worker)
-
-    not_run = NotAttemptedError("not started: the bulk call stopped after an earlier failure")
-    return [
-        outcome if outcome is not None else Outcome(items[index], error=not_run, attempts=0)
-        for index, outcome in enumerate(outcomes)
-    ]
+"""What ``bulk_create`` does with a name that exists: fail, skip or update."""
 
 
 def _checked(items: Iterable[object], kind: type[_M], field: str = "items") -> list[_M]:
@@ -200,7 +122,12 @@ async def bulk_create(
         return await session.webhooks_update(project_name, spec.name, update)
 
     return await run_bulk(
-        specs, create, concurrency=concurrency, fail_fast=fail_fast, progress=progress
+        specs,
+        create,
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        progress=progress,
+        fails_all=ProjectCheck(session, project_name),
     )
 
 
@@ -249,7 +176,12 @@ async def bulk_update(
         return await session.webhooks_update(project_name, name, by_name[name])
 
     return await run_bulk(
-        names, update, concurrency=concurrency, fail_fast=fail_fast, progress=progress
+        names,
+        update,
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        progress=progress,
+        fails_all=ProjectCheck(session, project_name),
     )
 
 
@@ -272,30 +204,23 @@ async def bulk_delete(
     for index, name in enumerate(targets):
         if not isinstance(name, str) or not name:
             raise ValidationError(f"names[{index}]", "must be a non-empty string", name)
-    project_check: list[NotFoundError | None] = []
-    check_lock = anyio.Lock()
-
-    async def project_missing() -> NotFoundError | None:
-        async with check_lock:
-            if not project_check:
-                try:  # a label filter keeps the answer small; only the status matters
-                    await session.webhooks_list(project_name, labels={"_": "_"})
-                except NotFoundError as missing:
-                    project_check.append(missing)
-                else:
-                    project_check.append(None)
-        return project_check[0]
+    check = ProjectCheck(session, project_name)
 
     async def delete(name: str) -> None:
         try:
             await session.webhooks_delete(project_name, name)
         except NotFoundError as gone:
-            if await project_missing() is not None:
+            if await check.project_missing() is not None:
                 raise gone from None
             raise SkipItem() from None
 
     return await run_bulk(
-        targets, delete, concurrency=concurrency, fail_fast=fail_fast, progress=progress
+        targets,
+        delete,
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        progress=progress,
+        fails_all=check,
     )
 
 
@@ -322,6 +247,7 @@ async def bulk_test(
         concurrency=concurrency,
         fail_fast=fail_fast,
         progress=None if wait else progress,
+        fails_all=ProjectCheck(session, project_name),
     )
     if not wait:
         return created

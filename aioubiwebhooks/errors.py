@@ -15,7 +15,7 @@
     │   └── ResponseDecodeError    a 2xx answer whose body could not be read as the model
     ├── ApiConnectionError         no answer: refused, reset or dropped connection
     │   └── ApiTimeoutError        no answer within the timeout
-    ├── NotAttemptedError          an item of a bulk call that was never started (fail-fast)
+    ├── NotAttemptedError          an item of a bulk call that was never started (stopped early)
     ├── TestTimeoutError           a webhook test did not finish before the deadline
     ├── TestFailedError            a webhook test finished as failed
     ├── EventTimeoutError          no received delivery matched before the deadline (a TimeoutError)
@@ -187,7 +187,16 @@ class ApiTimeoutError(ApiConnectionError):
 
 
 class NotAttemptedError(UbiOpsError):
-    """A bulk item that was never started, because the call stopped early (fail-fast)."""
+    """A bulk item that was never started, because the call stopped early.
+
+    ``cause`` is the error that stopped it, when one did: the first failure under
+    fail-fast, or an answer showing that every item would fail the same way (a 401, a
+    403, a project that does not exist). None when the call was asked to stop.
+    """
+
+    def __init__(self, message: str, *, cause: UbiOpsError | None = None) -> None:
+        self.cause = cause
+        super().__init__(message)
 
 
 class TestTimeoutError(UbiOpsError):

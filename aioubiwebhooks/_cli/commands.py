@@ -140,17 +140,7 @@ async def create_command(args: argparse.Namespace, out: Output) -> int:
         finally:
             bar.close()
     done = _CREATE_STATUS[args.on_conflict]
-    results = [
-        ItemResult(
-            o.item.name,
-            "failed" if not o.ok else "exists" if o.skipped else done,
-            o.error,
-            o.attempts,
-            o.value,
-            o.secrets_not_applied,
-        )
-        for o in outcomes
-    ]
+    results = [ItemResult.of(o, o.item.name, done=done, skipped="exists") for o in outcomes]
     return out.items(results, verb="create", extra={"project": args.project})
 
 
@@ -180,15 +170,7 @@ async def delete_command(args: argparse.Namespace, out: Output) -> int:
             )
         finally:
             bar.close()
-    results = [
-        ItemResult(
-            o.item,
-            "failed" if not o.ok else "missing" if o.skipped else "deleted",
-            o.error,
-            o.attempts,
-        )
-        for o in outcomes
-    ]
+    results = [ItemResult.of(o, o.item, done="deleted", skipped="missing") for o in outcomes]
     return out.items(results, verb="delete", extra={"project": args.project})
 
 

@@ -127,13 +127,7 @@ async def _carry_out(
     finally:
         bar.close()
     items = [
-        ItemResult(
-            o.item.name,
-            "failed" if not o.ok else "already done" if o.skipped else _DONE[o.item.kind],
-            o.error,
-            o.attempts,
-            o.value,
-        )
+        ItemResult.of(o, o.item.name, done=_DONE[o.item.kind], skipped="already done")
         for o in result.outcomes
     ]
     status = out.items(items, verb="apply", extra={**extra, "dry_run": False})

@@ -23,9 +23,10 @@ from typing import Any, Final, TextIO
 import attrs
 
 from .. import _wire
+from .._outcome import Outcome
 from .._redact import HIDDEN
 from ..bulk import BulkProgress
-from ..errors import ApiError, UbiOpsError, ValidationError
+from ..errors import ApiError, NotAttemptedError, UbiOpsError, ValidationError
 from ..models import WebhookDetail
 
 __all__ = [
@@ -95,6 +96,20 @@ class ItemResult:
     attempts: int = 1
     webhook: WebhookDetail | None = None
     secrets_not_applied: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, outcome: Outcome[Any, Any], name: str, *, done: str, skipped: str) -> ItemResult:
+        """An outcome ready to print: ``done`` or ``skipped`` when it succeeded, else
+        ``failed`` or ``not attempted`` (an item the call never started)."""
+        if outcome.error is not None:
+            never = isinstance(outcome.error, NotAttemptedError)
+            status = "not attempted" if never else "failed"
+        else:
+            status = skipped if outcome.skipped else done
+        webhook = outcome.value if isinstance(outcome.value, WebhookDetail) else None
+        return cls(
+            name, status, outcome.error, outcome.attempts, webhook, outcome.secrets_not_applied
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -255,10 +270,15 @@ class Output:
         return EXIT_FAILED if failures else EXIT_OK
 
     def failures(self, failures: Sequence[ItemResult], total: int) -> None:
-        """The summary of what failed and why, on standard error."""
+        """The summary of what failed and why, on standard error: the first few failures
+        one per line, and the items never started as one line with the reason."""
+        never = [r for r in failures if isinstance(r.error, NotAttemptedError)]
+        failed = [r for r in failures if not isinstance(r.error, NotAttemptedError)]
         self.note(f"error: {len(failures)} of {total} failed:")
-        for result in failures[:MAX_LISTED_FAILURES]:
+        for result in failed[:MAX_LISTED_FAILURES]:
             assert result.error is not None
             self.note(f"  {result.name}: {describe(result.error)}")
-        if len(failures) > MAX_LISTED_FAILURES:
-            self.note(f"  ... and {len(failures) - MAX_LISTED_FAILURES} more")
+        if len(failed) > MAX_LISTED_FAILURES:
+            self.note(f"  ... and {len(failed) - MAX_LISTED_FAILURES} more")
+        if never:
+            self.note(f"  {len(never)} not attempted: {never[0].error}")

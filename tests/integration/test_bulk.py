@@ -9,10 +9,12 @@ import pytest
 from conftest import Sink, delivery_spec, webhook_spec
 
 from aioubiwebhooks import (
+    AuthenticationError,
     BulkProgress,
     ConflictError,
     NotAttemptedError,
     NotFoundError,
+    PermissionDeniedError,
     TestStatus,
     ValidationError,
     WebhooksSession,
@@ -90,8 +92,76 @@ async def test_delete_in_a_missing_project_fails_every_item(
     session: WebhooksSession, emulator: Emulator
 ) -> None:
     outcomes = await session.bulk_delete("no-such-project", ["a", "b", "c"])
-    assert all(isinstance(o.error, NotFoundError) for o in outcomes)
+    assert isinstance(outcomes[0].error, NotFoundError)
+    for outcome in outcomes[1:]:  # never sent: the first answer said the project is missing
+        assert isinstance(outcome.error, NotAttemptedError)
+        assert outcome.error.cause is outcomes[0].error
+    assert emulator.stats.requests == {"webhooks_delete": 1, "webhooks_list": 1}
+
+
+ITEMS = 200
+
+
+def doomed_job(session: WebhooksSession, call: str, project: str = "demo") -> Any:
+    """One bulk call of ``call``'s kind over ITEMS items."""
+    names = [f"hook-{i:03d}" for i in range(ITEMS)]
+    if call == "create":
+        return session.bulk_create(project, [webhook_spec(n) for n in names])
+    if call == "update":
+        return session.bulk_update(project, {n: {"timeout": 5} for n in names})
+    if call == "delete":
+        return session.bulk_delete(project, names)
+    return session.bulk_test(project, [delivery_spec("http://127.0.0.1:9/x")] * ITEMS)
+
+
+def assert_stopped_after_the_first(outcomes: list[Any], kind: type[Exception]) -> None:
+    assert len(outcomes) == ITEMS
+    first = outcomes[0].error
+    assert isinstance(first, kind)
+    for outcome in outcomes[1:]:
+        assert isinstance(outcome.error, NotAttemptedError)
+        assert outcome.error.cause is first
+        assert outcome.attempts == 0
+    assert kind.__name__ in str(outcomes[-1].error)
+
+
+@pytest.mark.parametrize("call", ["create", "update", "delete", "test"])
+async def test_a_refused_token_stops_a_job_after_the_first_answer(call: str) -> None:
+    async with (
+        Emulator(token="the-right-token") as emulator,
+        WebhooksSession("a-wrong-token", emulator.url) as session,
+    ):
+        outcomes = await doomed_job(session, call)
+        assert_stopped_after_the_first(outcomes, AuthenticationError)
+        assert emulator.stats.total_requests == 1
+
+
+@pytest.mark.parametrize("call", ["create", "update", "delete", "test"])
+async def test_a_missing_project_stops_a_job_after_one_check(
+    session: WebhooksSession, emulator: Emulator, call: str
+) -> None:
+    outcomes = await doomed_job(session, call, project="demo-typo")
+    assert_stopped_after_the_first(outcomes, NotFoundError)
+    assert emulator.stats.total_requests == 2  # the first item, and one list call
     assert emulator.stats.requests["webhooks_list"] == 1
+
+
+async def test_a_forbidden_answer_stops_a_job(session: WebhooksSession, emulator: Emulator) -> None:
+    emulator.faults.fail_next(ITEMS, status=403)
+    outcomes = await doomed_job(session, "create")
+    assert_stopped_after_the_first(outcomes, PermissionDeniedError)
+    assert emulator.stats.total_requests == 1
+
+
+async def test_a_404_for_one_item_stops_nothing(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    specs = [webhook_spec(f"h{i}") for i in range(6)]
+    specs[0]["object_name"] = "no-such-deployment"  # a 404 that concerns this item only
+    outcomes = await session.bulk_create("demo", specs, concurrency=2)
+    assert isinstance(outcomes[0].error, NotFoundError)
+    assert all(o.ok for o in outcomes[1:])
+    assert emulator.stats.requests["webhooks_list"] == 1  # checked once, not per item
 
 
 async def test_update_many(session: WebhooksSession) -> None:

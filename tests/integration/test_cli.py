@@ -284,6 +284,29 @@ def test_missing_project_reports_not_found(cli: Any, emu: EmulatorThread) -> Non
     assert cli("get", "demo", "no-such-hook").code == 1
 
 
+@pytest.mark.parametrize(("project", "token", "error"), [
+    ("demo", "a-wrong-token-5f1e", "AuthenticationError"),
+    ("demo-misspelt", TOKEN, "NotFoundError"),
+])  # fmt: skip
+def test_a_doomed_create_sends_a_request_or_two_not_one_per_spec(
+    cli: Any, emu: EmulatorThread, tmp_path: Path, project: str, token: str, error: str
+) -> None:
+    path = tmp_path / "1000.yaml"
+    path.write_text(yaml.safe_dump([spec(f"hook-{i:04d}") for i in range(1000)]))
+    result = cli("create", project, "-f", str(path), "--token", token, "--json")
+    assert result.code == 1
+    doc = result.json()
+    assert doc["counts"] == {"failed": 1, "not attempted": 999}
+    assert doc["items"][1]["error"]["type"] == "NotAttemptedError"
+    assert emu.emulator.stats.total_requests <= 2  # the first create, and a project check
+    lines = result.err.splitlines()
+    assert lines[0] == "error: 1000 of 1000 failed:"
+    assert lines[1].startswith(f"  hook-0000: {error}: ")
+    assert lines[2].startswith("  999 not attempted: not started: an earlier answer showed ")
+    assert error in lines[2]
+    assert len(lines) == 3
+
+
 def test_unreachable_host_reports_connection_error(cli: Any, emu: EmulatorThread) -> None:
     result = cli("list", "demo", "--host", "http://127.0.0.1:9/v2.1")
     assert result.code == 1
@@ -338,6 +361,8 @@ def test_delete_fails_per_item_with_the_error(cli: Any, emu: EmulatorThread) -> 
     assert result.code == 1
     assert "error: 2 of 2 failed:" in result.err
     assert "  a: PermissionDeniedError:" in result.err
+    assert "  1 not attempted: " in result.err  # a 403 is what every item would get
+    assert emu.emulator.stats.total_requests == 1
 
 
 # --- test ----------------------------------------------------------------------------------
