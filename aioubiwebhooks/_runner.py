@@ -26,6 +26,7 @@ __all__ = [
     "FailsAll",
     "ProgressHook",
     "SkipItem",
+    "not_attempted",
     "run_bulk",
 ]
 
@@ -62,9 +63,19 @@ FailsAll = Callable[[UbiOpsError], Awaitable[bool]]
 """Told an item's error, says whether every other item would fail the same way."""
 
 
+_DOOMED: Final = "an earlier answer showed that every item would fail the same way"
+
+
 def _not_run(reason: str, cause: UbiOpsError | None) -> NotAttemptedError:
     shown = f": {type(cause).__name__}: {clip(str(cause))}" if cause else ""
     return NotAttemptedError(f"not started: {reason}{shown}", cause=cause)
+
+
+def not_attempted(items: Sequence[_I], cause: UbiOpsError) -> list[Outcome[_I, Any]]:
+    """Every item as never started, because an answer (``cause``) showed that every one
+    would fail the same way."""
+    error = _not_run(_DOOMED, cause)
+    return [Outcome(item, error=error, attempts=0) for item in items]
 
 
 async def run_bulk(
@@ -116,8 +127,7 @@ async def run_bulk(
         if stopped:
             return
         if fails_all is not None and await fails_all(error):
-            reason = "an earlier answer showed that every item would fail the same way"
-            stopped.append(_not_run(reason, error))
+            stopped.append(_not_run(_DOOMED, error))
         elif fail_fast:
             stopped.append(_not_run("the bulk call stopped after an earlier failure", error))
 

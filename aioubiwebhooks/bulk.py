@@ -28,10 +28,11 @@ from ._runner import (
     FailsAll,
     ProgressHook,
     SkipItem,
+    not_attempted,
     run_bulk,
 )
 from ._shared_failure import ProjectCheck
-from .errors import ConflictError, NotFoundError, ValidationError
+from .errors import ConflictError, NotFoundError, UbiOpsError, ValidationError
 from .models import (
     WebhookCreate,
     WebhookDetail,
@@ -101,25 +102,44 @@ async def bulk_create(
     with the spec; a spec with protected values always sends them, since the stored
     ones cannot be compared; a webhook whose object_type, object_name or version differ
     cannot be updated and fails).
+
+    With ``"skip"`` or ``"update"`` the project is listed once first and existing names
+    are decided locally, so re-running a job of N webhooks after an interruption costs
+    one list call plus the creates and updates actually needed.
     """
     if on_conflict not in ("error", "skip", "update"):
         raise ValidationError("on_conflict", "must be 'error', 'skip' or 'update'", on_conflict)
     specs = _checked(items, WebhookCreate)
     _unique_names((spec.name for spec in specs), "items")
+    check = ProjectCheck(session, project_name)
+    stored: dict[str, WebhookDetail] = {}
+    if on_conflict != "error" and specs:
+        try:
+            stored = {hook.name: hook for hook in await session.webhooks_list(project_name)}
+        except UbiOpsError as error:
+            # A 404 of the list is the project's; a 401 or 403 every item would get too.
+            if isinstance(error, NotFoundError) or await check(error):
+                return not_attempted(specs, error)
+            # else each item finds out for itself (a 409, then a get)
+
+    async def reconcile(spec: WebhookCreate, existing: WebhookDetail) -> WebhookDetail:
+        if on_conflict == "skip":
+            raise SkipItem(existing, secrets_not_applied=secret_keys(spec))
+        update = update_for(spec, existing)
+        if not update.changed_fields():
+            raise SkipItem(existing)
+        return await session.webhooks_update(project_name, spec.name, update)
 
     async def create(spec: WebhookCreate) -> WebhookDetail:
-        try:
-            return await session.webhooks_create(project_name, spec)
-        except ConflictError:
-            if on_conflict == "error":
-                raise
-        stored, _ = await stored_differences(session, project_name, spec)
-        if on_conflict == "skip":
-            raise SkipItem(stored, secrets_not_applied=secret_keys(spec))
-        update = update_for(spec, stored)
-        if not update.changed_fields():
-            raise SkipItem(stored)
-        return await session.webhooks_update(project_name, spec.name, update)
+        existing = stored.get(spec.name)
+        if existing is None:
+            try:
+                return await session.webhooks_create(project_name, spec)
+            except ConflictError:
+                if on_conflict == "error":
+                    raise
+            existing, _ = await stored_differences(session, project_name, spec)
+        return await reconcile(spec, existing)
 
     return await run_bulk(
         specs,
@@ -127,7 +147,7 @@ async def bulk_create(
         concurrency=concurrency,
         fail_fast=fail_fast,
         progress=progress,
-        fails_all=ProjectCheck(session, project_name),
+        fails_all=check,
     )
 
 

@@ -296,3 +296,53 @@ async def test_a_changed_secret_is_sent_by_on_conflict_update(
     (plain,) = await session.bulk_create("demo", [webhook_spec("plain")], on_conflict="update")
     assert plain.skipped
     assert plain.secrets_not_applied == ()
+
+
+async def test_resuming_lists_once_and_decides_locally(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    specs = [webhook_spec(f"r{i:03d}") for i in range(300)]
+    await session.bulk_create("demo", specs[:200])  # an earlier run, interrupted
+    emulator.stats.reset()
+
+    resumed = await session.bulk_create("demo", specs, on_conflict="skip")
+    assert [o.skipped for o in resumed] == [True] * 200 + [False] * 100
+    assert all(o.ok for o in resumed)
+    assert resumed[0].value is not None
+    assert resumed[0].value.name == "r000"
+    assert emulator.stats.requests == {"webhooks_list": 1, "webhooks_create": 100}
+
+    emulator.stats.reset()
+    changed = [{**s, "timeout": 20} if i % 30 == 0 else s for i, s in enumerate(specs)]
+    updated = await session.bulk_create("demo", changed, on_conflict="update")
+    assert sum(1 for o in updated if o.ok and not o.skipped) == 10
+    assert emulator.stats.requests == {"webhooks_list": 1, "webhooks_update": 10}
+    assert emulator.webhook("demo", "r030").timeout == 20
+
+
+async def test_resuming_into_a_missing_project_sends_one_request(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    outcomes = await session.bulk_create(
+        "demo-typo", [webhook_spec(f"r{i}") for i in range(50)], on_conflict="skip"
+    )
+    assert all(isinstance(o.error, NotAttemptedError) for o in outcomes)
+    assert all(isinstance(o.error.cause, NotFoundError) for o in outcomes)  # type: ignore[union-attr]
+    assert emulator.stats.requests == {"webhooks_list": 1}
+
+
+async def test_a_webhook_created_after_the_list_is_still_reconciled(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    # The list says "absent", the create meets 409: the stored webhook is read then.
+    emulator.faults.latency(0.2, routes=["webhooks_list"])
+    job = asyncio.ensure_future(
+        session.bulk_create("demo", [webhook_spec("late", timeout=7)], on_conflict="update")
+    )
+    await asyncio.sleep(0.05)
+    async with WebhooksSession(emulator.token, emulator.url) as other_client:
+        await other_client.webhooks_create("demo", webhook_spec("late", timeout=3))
+    (outcome,) = await job
+    assert outcome.ok
+    assert emulator.webhook("demo", "late").timeout == 7
+    assert emulator.stats.requests["webhooks_get"] == 1

@@ -175,9 +175,11 @@ def test_create_many_from_a_yaml_file(cli: Any, emu: EmulatorThread, tmp_path: P
     assert "error: 12 of 12 failed:" in again.err
     assert "ConflictError" in again.err
 
+    before = emu.emulator.stats.total_requests
     skipped = cli("create", "demo", "--file", str(path), "--on-conflict", "skip", "--json")
     assert skipped.code == 0
     assert skipped.json()["counts"] == {"exists": 12}
+    assert emu.emulator.stats.total_requests == before + 1  # one list call decides them all
 
 
 def test_create_from_a_json_file_with_one_spec(
