@@ -5,11 +5,13 @@ holds requests back when the server's rate limit is spent. It stops starting new
 early in two cases, and reports every item never started as NotAttemptedError with the
 reason: after the first failure (``fail_fast``), and as soon as an answer shows that
 every item would fail the same way (``fails_all``), so a job with a wrong token costs a
-request or two instead of one per item.
+request or two instead of one per item. A :class:`~aioubiwebhooks.bulk.BulkStop` ends a
+call early on request, with every Outcome still returned.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, TypeVar
 
@@ -18,7 +20,8 @@ import attrs
 
 from ._brief import clip
 from ._outcome import Outcome, count_attempts
-from .errors import NotAttemptedError, UbiOpsError, ValidationError
+from ._stop import BulkStop
+from .errors import ApiConnectionError, NotAttemptedError, UbiOpsError, ValidationError
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -64,6 +67,14 @@ FailsAll = Callable[[UbiOpsError], Awaitable[bool]]
 
 
 _DOOMED: Final = "an earlier answer showed that every item would fail the same way"
+_POLL: Final = 0.05
+"""Seconds between looks at the calls in flight while a stop's grace period runs."""
+
+
+def _cut_short() -> ApiConnectionError:
+    return ApiConnectionError(
+        "stopped before the answer came: the request may or may not have been carried out"
+    )
 
 
 def _not_run(reason: str, cause: UbiOpsError | None) -> NotAttemptedError:
@@ -72,10 +83,13 @@ def _not_run(reason: str, cause: UbiOpsError | None) -> NotAttemptedError:
 
 
 def not_attempted(items: Sequence[_I], cause: UbiOpsError) -> list[Outcome[_I, Any]]:
-    """Every item as never started, because an answer (``cause``) showed that every one
-    would fail the same way."""
+    """Outcomes for a job an answer given before any item (``cause``) showed hopeless: the
+    first item fails with that answer, as it would have, and the others were never started."""
     error = _not_run(_DOOMED, cause)
-    return [Outcome(item, error=error, attempts=0) for item in items]
+    return [
+        Outcome(item, error=cause) if index == 0 else Outcome(item, error=error, attempts=0)
+        for index, item in enumerate(items)
+    ]
 
 
 async def run_bulk(
@@ -86,6 +100,7 @@ async def run_bulk(
     fail_fast: bool = False,
     progress: ProgressHook | None = None,
     fails_all: FailsAll | None = None,
+    stop: BulkStop | None = None,
 ) -> list[Outcome[_I, _V]]:
     """Run ``call`` on every item with up to ``concurrency`` in flight; outcomes in input order.
 
@@ -94,8 +109,10 @@ async def run_bulk(
     ``fails_all``, the first item runs alone, and no new item starts once ``fails_all``
     says of a failure that every item would fail the same way. Either way calls in
     flight finish, and items never started get NotAttemptedError carrying the cause.
-    Cancelling the bulk call cancels the calls in flight. ``progress`` hears about
-    every finished item.
+    Once ``stop`` is requested no new item starts either, and calls in flight get its
+    grace period before they are cancelled (reported as ApiConnectionError). Cancelling
+    the bulk call itself cancels the calls in flight and returns nothing. ``progress``
+    hears about every finished item.
     """
     if not isinstance(concurrency, int) or concurrency < 1:
         raise ValidationError("concurrency", "must be a whole number of at least 1", concurrency)
@@ -106,22 +123,49 @@ async def run_bulk(
     next_index = iter(range(total))
     first_answer = anyio.Event()
 
+    in_flight: dict[int, anyio.CancelScope] = {}
+
     async def run_one(index: int) -> Outcome[_I, _V]:
         counter = count_attempts()
         item = items[index]
+        scope = in_flight[index] = anyio.CancelScope()
         try:
-            value = await call(item)
-        except UbiOpsError as error:
-            return Outcome(item, error=error, attempts=counter[0])
-        except SkipItem as skip:
-            return Outcome(
-                item,
-                value=skip.value,
-                attempts=counter[0],
-                skipped=True,
-                secrets_not_applied=skip.secrets_not_applied,
-            )
-        return Outcome(item, value=value, attempts=counter[0])
+            with scope:
+                try:
+                    value = await call(item)
+                except UbiOpsError as error:
+                    return Outcome(item, error=error, attempts=counter[0])
+                except SkipItem as skip:
+                    return Outcome(
+                        item,
+                        value=skip.value,
+                        attempts=counter[0],
+                        skipped=True,
+                        secrets_not_applied=skip.secrets_not_applied,
+                    )
+                return Outcome(item, value=value, attempts=counter[0])
+            return Outcome(item, error=_cut_short(), attempts=counter[0])  # the grace ran out
+        finally:
+            del in_flight[index]
+
+    async def end_the_grace_period() -> None:
+        """Once a stop is requested, cancel what is still in flight at its deadline."""
+        assert stop is not None
+        requested = anyio.Event()
+        unlisten = stop.listen(requested.set)
+        try:
+            if not stop.requested:
+                await requested.wait()
+            while in_flight:
+                assert stop.deadline is not None
+                left = stop.deadline - time.monotonic()
+                if left <= 0:
+                    for scope in list(in_flight.values()):
+                        scope.cancel()
+                    return
+                await anyio.sleep(min(left, _POLL))
+        finally:
+            unlisten()
 
     async def judge(error: UbiOpsError) -> None:
         if stopped:
@@ -135,6 +179,8 @@ async def run_bulk(
         if not probe:
             await first_answer.wait()  # the first item alone tells whether the job can work
         for index in next_index:
+            if stop is not None and stop.requested and not stopped:
+                stopped.append(_not_run("the bulk call was asked to stop", None))
             if stopped:
                 break
             outcome = await run_one(index)
@@ -148,9 +194,13 @@ async def run_bulk(
                 progress(BulkProgress(counts["done"], total, counts["failed"]))
         first_answer.set()
 
-    async with anyio.create_task_group() as group:
-        for number in range(min(concurrency, total)):
-            group.start_soon(worker, number == 0 or fails_all is None)
+    async with anyio.create_task_group() as outer:
+        if stop is not None:
+            outer.start_soon(end_the_grace_period)
+        async with anyio.create_task_group() as group:
+            for number in range(min(concurrency, total)):
+                group.start_soon(worker, number == 0 or fails_all is None)
+        outer.cancel_scope.cancel()  # the grace period has nothing left to watch
 
     fallback = _not_run("the bulk call stopped early", None)
     return [

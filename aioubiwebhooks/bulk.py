@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
+import anyio
 import attrs
 
 from ._compare import IMMUTABLE_FIELDS, differences, stored_differences
@@ -32,6 +33,7 @@ from ._runner import (
     run_bulk,
 )
 from ._shared_failure import ProjectCheck
+from ._stop import DEFAULT_GRACE, BulkStop
 from .errors import ConflictError, NotFoundError, UbiOpsError, ValidationError
 from .models import (
     WebhookCreate,
@@ -43,7 +45,9 @@ from .models import (
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "DEFAULT_GRACE",
     "BulkProgress",
+    "BulkStop",
     "FailsAll",
     "OnConflict",
     "ProgressHook",
@@ -93,6 +97,7 @@ async def bulk_create(
     on_conflict: OnConflict = "error",
     fail_fast: bool = False,
     progress: ProgressHook | None = None,
+    stop: BulkStop | None = None,
 ) -> list[Outcome[WebhookCreate, WebhookDetail]]:
     """Create many webhooks. ``on_conflict`` decides what an existing name means:
 
@@ -148,6 +153,7 @@ async def bulk_create(
         fail_fast=fail_fast,
         progress=progress,
         fails_all=check,
+        stop=stop,
     )
 
 
@@ -186,6 +192,7 @@ async def bulk_update(
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
     progress: ProgressHook | None = None,
+    stop: BulkStop | None = None,
 ) -> list[Outcome[str, WebhookDetail]]:
     """Apply an update per webhook name; outcomes are keyed by name, in the mapping's order."""
     names = list(updates)
@@ -202,6 +209,7 @@ async def bulk_update(
         fail_fast=fail_fast,
         progress=progress,
         fails_all=ProjectCheck(session, project_name),
+        stop=stop,
     )
 
 
@@ -213,6 +221,7 @@ async def bulk_delete(
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
     progress: ProgressHook | None = None,
+    stop: BulkStop | None = None,
 ) -> list[Outcome[str, None]]:
     """Delete webhooks by name. A webhook already gone counts as done (skipped), so a
     delete job can simply be run again after an interruption.
@@ -241,6 +250,7 @@ async def bulk_delete(
         fail_fast=fail_fast,
         progress=progress,
         fails_all=check,
+        stop=stop,
     )
 
 
@@ -254,11 +264,13 @@ async def bulk_test(
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
     progress: ProgressHook | None = None,
+    stop: BulkStop | None = None,
 ) -> list[Outcome[WebhookTestCreate, WebhookTestDetail]]:
     """Create a webhook test per spec and, with ``wait``, await them all.
 
     Each outcome holds the test's final detail (or its pending detail without
-    ``wait``); a test that fails or times out is an outcome with its error.
+    ``wait``); a test that fails or times out is an outcome with its error. A ``stop``
+    also ends the waiting: tests still pending keep their pending detail.
     """
     tests = _checked(specs, WebhookTestCreate, "specs")
     created = await run_bulk(
@@ -268,6 +280,7 @@ async def bulk_test(
         fail_fast=fail_fast,
         progress=None if wait else progress,
         fails_all=ProjectCheck(session, project_name),
+        stop=stop,
     )
     if not wait:
         return created
@@ -277,13 +290,21 @@ async def bulk_test(
     finished: list[Outcome[WebhookTestCreate, WebhookTestDetail]] = list(created)
     done = len(created) - len(pending)
     failed = sum(1 for o in created if not o.ok)
-    async for result in await_tests(session, project_name, list(pending), timeout=timeout):
-        index = pending[result.item]
-        finished[index] = attrs.evolve(
-            created[index], value=result.value or created[index].value, error=result.error
-        )
-        done += 1
-        failed += 0 if result.ok else 1
-        if progress is not None:
-            progress(BulkProgress(done, len(created), failed))
+    with anyio.CancelScope() as waiting:
+        unlisten = stop.listen(waiting.cancel) if stop is not None else None
+        if stop is not None and stop.requested:
+            waiting.cancel()
+        try:
+            async for result in await_tests(session, project_name, list(pending), timeout=timeout):
+                index = pending[result.item]
+                finished[index] = attrs.evolve(
+                    created[index], value=result.value or created[index].value, error=result.error
+                )
+                done += 1
+                failed += 0 if result.ok else 1
+                if progress is not None:
+                    progress(BulkProgress(done, len(created), failed))
+        finally:
+            if unlisten is not None:
+                unlisten()
     return finished

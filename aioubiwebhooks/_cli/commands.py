@@ -13,6 +13,7 @@ from pathlib import Path
 from .. import _wire, bulk
 from ..models import EventType, ObjectType, WebhookCreate, WebhookDetail
 from . import options
+from .interrupt import stop_on_signals
 from .output import (
     EXIT_OK,
     HIDDEN,
@@ -126,22 +127,33 @@ _CREATE_STATUS = {"error": "created", "skip": "created", "update": "applied"}
 
 async def create_command(args: argparse.Namespace, out: Output) -> int:
     specs = _create_specs(args)
-    async with options.connect(args) as session:
-        bar = out.progress("creating")
-        try:
-            outcomes = await session.bulk_create(
-                args.project,
-                specs,
-                concurrency=args.concurrency,
-                on_conflict=args.on_conflict,
-                fail_fast=args.fail_fast,
-                progress=bar,
-            )
-        finally:
-            bar.close()
+    with stop_on_signals(out) as stop:
+        async with options.connect(args) as session:
+            bar = out.progress("creating")
+            try:
+                outcomes = await session.bulk_create(
+                    args.project,
+                    specs,
+                    concurrency=args.concurrency,
+                    on_conflict=args.on_conflict,
+                    fail_fast=args.fail_fast,
+                    progress=bar,
+                    stop=stop,
+                )
+            finally:
+                bar.close()
     done = _CREATE_STATUS[args.on_conflict]
     results = [ItemResult.of(o, o.item.name, done=done, skipped="exists") for o in outcomes]
-    return out.items(results, verb="create", extra={"project": args.project})
+    resume = "run the same command again with --on-conflict skip to create the rest"
+    if args.on_conflict != "error":
+        resume = "run the same command again to finish: what exists is decided in one request"
+    return out.items(
+        results,
+        verb="create",
+        extra={"project": args.project},
+        interrupted=stop.requested,
+        resume=resume,
+    )
 
 
 async def update_command(args: argparse.Namespace, out: Output) -> int:
@@ -158,20 +170,28 @@ async def update_command(args: argparse.Namespace, out: Output) -> int:
 
 async def delete_command(args: argparse.Namespace, out: Output) -> int:
     names = list(dict.fromkeys(args.names))
-    async with options.connect(args) as session:
-        bar = out.progress("deleting")
-        try:
-            outcomes = await session.bulk_delete(
-                args.project,
-                names,
-                concurrency=args.concurrency,
-                fail_fast=args.fail_fast,
-                progress=bar,
-            )
-        finally:
-            bar.close()
+    with stop_on_signals(out) as stop:
+        async with options.connect(args) as session:
+            bar = out.progress("deleting")
+            try:
+                outcomes = await session.bulk_delete(
+                    args.project,
+                    names,
+                    concurrency=args.concurrency,
+                    fail_fast=args.fail_fast,
+                    progress=bar,
+                    stop=stop,
+                )
+            finally:
+                bar.close()
     results = [ItemResult.of(o, o.item, done="deleted", skipped="missing") for o in outcomes]
-    return out.items(results, verb="delete", extra={"project": args.project})
+    return out.items(
+        results,
+        verb="delete",
+        extra={"project": args.project},
+        interrupted=stop.requested,
+        resume="run the same command again: webhooks already gone count as done",
+    )
 
 
 # --- the parsers ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ..bulk import DEFAULT_CONCURRENCY
 from ..errors import PlanBlockedError
 from ..session import WebhooksSession
 from . import options
+from .interrupt import stop_on_signals
 from .output import EXIT_FAILED, EXIT_OK, ItemResult, Output, UsageError, describe, error_info
 
 __all__ = ["register"]
@@ -121,18 +122,28 @@ async def _carry_out(
         if out.json_mode:
             out.document({"ok": True, **extra, "dry_run": args.dry_run, "plan": plan.to_dict()})
         return EXIT_OK
-    bar = out.progress("applying")
-    try:
-        result = await migrate.apply(session, plan, concurrency=args.concurrency, progress=bar)
-    finally:
-        bar.close()
+    with stop_on_signals(out) as stop:
+        bar = out.progress("applying")
+        try:
+            result = await migrate.apply(
+                session, plan, concurrency=args.concurrency, progress=bar, stop=stop
+            )
+        finally:
+            bar.close()
     items = [
         ItemResult.of(o, o.item.name, done=_DONE[o.item.kind], skipped="already done")
         for o in result.outcomes
     ]
-    status = out.items(items, verb="apply", extra={**extra, "dry_run": False})
-    if status != EXIT_OK:
-        out.note("hint: plan and apply again to finish: what is done is not repeated")
+    again = "plan and apply again to finish: what is done is not repeated"
+    status = out.items(
+        items,
+        verb="apply",
+        extra={**extra, "dry_run": False},
+        interrupted=stop.requested,
+        resume=again,
+    )
+    if status == EXIT_FAILED:
+        out.note(f"hint: {again}")
     return status
 
 

@@ -237,8 +237,11 @@ class Output:
         *,
         verb: str,
         extra: Mapping[str, Any] | None = None,
+        interrupted: bool = False,
+        resume: str | None = None,
     ) -> int:
-        """Report a many-item command; the exit status is 1 when any item failed."""
+        """Report a many-item command: exit status 1 when any item failed, 130 when the
+        run was interrupted (then ``resume`` says how to finish the job)."""
         counts: dict[str, int] = {}
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1
@@ -246,8 +249,9 @@ class Output:
         if self.json_mode:
             self.document(
                 {
-                    "ok": not failures,
+                    "ok": not failures and not interrupted,
                     **(extra or {}),
+                    "interrupted": interrupted,
                     "total": len(results),
                     "counts": counts,
                     "items": [r.to_dict() for r in results],
@@ -265,9 +269,27 @@ class Output:
                 f"note: {len(kept)} webhook(s) were left as stored, so their protected values "
                 f"({keys}) may differ from the spec; --on-conflict update sends them"
             )
+        if interrupted:
+            return self._interrupted(results, resume)
         if failures:
             self.failures(failures, len(results))
         return EXIT_FAILED if failures else EXIT_OK
+
+    def _interrupted(self, results: Sequence[ItemResult], resume: str | None) -> int:
+        never = sum(1 for r in results if isinstance(r.error, NotAttemptedError))
+        failed = [
+            r for r in results if r.error is not None and not isinstance(r.error, NotAttemptedError)
+        ]
+        done = len(results) - never - len(failed)
+        self.note(
+            f"interrupted: {done} done, {len(failed)} failed, {never} not attempted "
+            f"(of {len(results)})"
+        )
+        if failed:
+            self.failures(failed, len(results))
+        if resume:
+            self.note(f"hint: {resume}")
+        return EXIT_INTERRUPTED
 
     def failures(self, failures: Sequence[ItemResult], total: int) -> None:
         """The summary of what failed and why, on standard error: the first few failures

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from .._compare import stored_differences
 from .._endpoints import WebhooksAPI
-from ..bulk import DEFAULT_CONCURRENCY, ProgressHook, SkipItem, run_bulk, secret_keys, update_for
+from ..bulk import (
+    DEFAULT_CONCURRENCY,
+    BulkStop,
+    ProgressHook,
+    SkipItem,
+    run_bulk,
+    secret_keys,
+    update_for,
+)
 from ..errors import ConflictError, NotFoundError, PlanBlockedError
 from ..models import WebhookCreate, WebhookDetail
 from ._actions import Action, Create, Plan, Replace, Update
@@ -19,12 +27,15 @@ async def apply(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: ProgressHook | None = None,
+    stop: BulkStop | None = None,
 ) -> ApplyResult:
     """Carry out ``plan`` with up to ``concurrency`` calls in flight; one Outcome per action.
 
     Raises PlanBlockedError, before any request, when the plan has blocked entries.
     A failed action does not stop the others; plan and apply again to finish. Actions
     found already done (the plan went stale) are reported as skipped, not failed.
+    ``stop`` (a :class:`~aioubiwebhooks.bulk.BulkStop`) ends it early: actions in flight
+    finish within its grace period, the others are NotAttemptedError.
     """
     if plan.blocked:
         raise PlanBlockedError(plan.project, plan.blocked)
@@ -62,5 +73,7 @@ async def apply(
             raise SkipItem()
         return None
 
-    outcomes = await run_bulk(plan.actions, carry_out, concurrency=concurrency, progress=progress)
+    outcomes = await run_bulk(
+        plan.actions, carry_out, concurrency=concurrency, progress=progress, stop=stop
+    )
     return ApplyResult(plan, tuple(outcomes))

@@ -9,6 +9,7 @@ import pytest
 from conftest import Sink, delivery_spec, webhook_spec
 
 from aioubiwebhooks import (
+    ApiConnectionError,
     AuthenticationError,
     BulkProgress,
     ConflictError,
@@ -19,7 +20,7 @@ from aioubiwebhooks import (
     ValidationError,
     WebhooksSession,
 )
-from aioubiwebhooks.bulk import run_bulk
+from aioubiwebhooks.bulk import BulkStop, run_bulk
 from aioubiwebhooks.emulator import Emulator
 
 
@@ -326,8 +327,9 @@ async def test_resuming_into_a_missing_project_sends_one_request(
     outcomes = await session.bulk_create(
         "demo-typo", [webhook_spec(f"r{i}") for i in range(50)], on_conflict="skip"
     )
-    assert all(isinstance(o.error, NotAttemptedError) for o in outcomes)
-    assert all(isinstance(o.error.cause, NotFoundError) for o in outcomes)  # type: ignore[union-attr]
+    assert isinstance(outcomes[0].error, NotFoundError)  # the list's answer, as the first item's
+    assert all(isinstance(o.error, NotAttemptedError) for o in outcomes[1:])
+    assert all(o.error.cause is outcomes[0].error for o in outcomes[1:])  # type: ignore[union-attr]
     assert emulator.stats.requests == {"webhooks_list": 1}
 
 
@@ -343,3 +345,54 @@ async def test_when_the_list_fails_each_item_finds_out_for_itself(
     assert emulator.webhook("demo", "there").timeout == 7
     assert emulator.stats.requests["webhooks_get"] == 1  # the 409, then a get
     assert emulator.stats.requests["webhooks_update"] == 1
+
+
+async def test_a_stop_lets_calls_in_flight_finish_and_returns_every_outcome(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    emulator.faults.latency(0.05)
+    stop = BulkStop()
+
+    def progress(where: BulkProgress) -> None:
+        if where.done == 10:
+            stop.request(grace=10)
+
+    specs = [webhook_spec(f"s{i:03d}") for i in range(100)]
+    outcomes = await session.bulk_create("demo", specs, concurrency=4, progress=progress, stop=stop)
+    assert [o.item.name for o in outcomes] == [s["name"] for s in specs]
+    created = [o.item.name for o in outcomes if o.ok]
+    never = [o for o in outcomes if not o.ok]
+    assert 10 <= len(created) <= 13  # the tenth, and the three in flight with it
+    assert all(isinstance(o.error, NotAttemptedError) for o in never)
+    assert all(o.attempts == 0 for o in never)
+    assert "asked to stop" in str(never[0].error)
+    assert never[0].error.cause is None  # type: ignore[union-attr]
+    # What the outcomes say is what the server holds.
+    assert sorted(w.name for w in emulator.webhooks("demo")) == sorted(created)
+
+
+async def test_a_stop_whose_grace_runs_out_cancels_what_is_in_flight(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    emulator.faults.latency(5.0)
+    stop = BulkStop()
+    job = asyncio.ensure_future(
+        session.bulk_create("demo", [webhook_spec(f"g{i}") for i in range(20)], stop=stop)
+    )
+    await asyncio.sleep(0.2)  # the first create is waiting for its answer
+    stop.request(grace=0.1)
+    outcomes = await asyncio.wait_for(job, 5)
+    assert isinstance(outcomes[0].error, ApiConnectionError)
+    assert "stopped before the answer came" in str(outcomes[0].error)
+    assert outcomes[0].attempts == 1
+    assert all(isinstance(o.error, NotAttemptedError) for o in outcomes[1:])
+
+
+async def test_a_stop_requested_before_the_call_starts_nothing(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    stop = BulkStop()
+    stop.request()
+    outcomes = await session.bulk_delete("demo", ["a", "b"], stop=stop)
+    assert all(isinstance(o.error, NotAttemptedError) for o in outcomes)
+    assert emulator.stats.total_requests == 0
