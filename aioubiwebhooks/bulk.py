@@ -5,10 +5,10 @@ pace by itself: every call goes through the session, whose shared budget holds r
 back when the server's rate limit is spent, so a large job finishes in about the
 minimum time the limit allows instead of collecting 429s.
 
-Input is checked before anything is sent: an invalid item, or two items with the
-same name, raise ValidationError naming the item, and no request is made. A job that
-cannot succeed (a refused token, a project that does not exist) stops after the first
-answer that shows it: the other items are NotAttemptedError carrying that answer.
+Input is checked before anything is sent: invalid items and repeated names raise one
+ValidationError naming every one, and no request is made. A job that cannot succeed
+(a refused token, a project that does not exist) stops after the first answer that
+shows it: the other items are NotAttemptedError carrying that answer.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 import anyio
 import attrs
 
+from ._checks import check_each
 from ._compare import IMMUTABLE_FIELDS, differences, stored_differences
 from ._endpoints import WebhooksAPI
 from ._outcome import Outcome
@@ -67,25 +68,19 @@ OnConflict = Literal["error", "skip", "update"]
 """What ``bulk_create`` does with a name that exists: fail, skip or update."""
 
 
-def _checked(items: Iterable[object], kind: type[_M], field: str = "items") -> list[_M]:
-    """Every item as a model, or ValidationError naming the item, before any request."""
-    models = []
-    for index, item in enumerate(items):
-        try:
-            models.append(item if isinstance(item, kind) else kind.from_dict(item))
-        except ValidationError as error:
-            raise error.nested(f"{field}[{index}]") from None
-    return models
+def _checked(
+    items: Iterable[object], kind: type[_M], field: str = "items", *, unique: bool = False
+) -> list[_M]:
+    """Every item as a model, before any request; one ValidationError naming every bad
+    item (and, with ``unique``, every repeated name) otherwise."""
 
+    def build(item: object) -> _M:
+        return item if isinstance(item, kind) else kind.from_dict(item)
 
-def _unique_names(names: Iterable[str], field: str) -> None:
-    seen: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name in seen:
-            raise ValidationError(
-                f"{field}[{index}].name", f"repeats the name of {field}[{seen[name]}]", name
-            )
-        seen[name] = index
+    def name(model: _M) -> str:
+        return str(getattr(model, "name", ""))
+
+    return check_each(items, build, field=field, what=field, unique_name=name if unique else None)
 
 
 async def bulk_create(
@@ -114,8 +109,7 @@ async def bulk_create(
     """
     if on_conflict not in ("error", "skip", "update"):
         raise ValidationError("on_conflict", "must be 'error', 'skip' or 'update'", on_conflict)
-    specs = _checked(items, WebhookCreate)
-    _unique_names((spec.name for spec in specs), "items")
+    specs = _checked(items, WebhookCreate, unique=True)
     check = ProjectCheck(session, project_name)
     stored: dict[str, WebhookDetail] = {}
     if on_conflict != "error" and specs:

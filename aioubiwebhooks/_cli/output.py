@@ -59,12 +59,18 @@ class UsageError(Exception):
 
 
 def error_info(error: BaseException) -> dict[str, Any]:
-    """An error as JSON: its class, message, and the HTTP status or field when known."""
+    """An error as JSON: its class, message, and the HTTP status or field when known;
+    a ValidationError of many problems lists every one."""
     info: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
     if isinstance(error, ApiError):
         info["status"] = error.status
     if isinstance(error, ValidationError):
         info["field"] = error.field
+        if len(error.problems) > 1:
+            info["problems"] = [
+                {"field": p.field, "webhook": p.webhook, "rule": p.rule, "message": str(p)}
+                for p in error.problems
+            ]
     return info
 
 
@@ -220,8 +226,20 @@ class Output:
         self.stderr.flush()
 
     def fail(self, error: BaseException) -> None:
-        """Report an error that ended the command: the summary on stderr, JSON on stdout."""
-        self.note(f"error: {describe(error)}")
+        """Report an error that ended the command: the summary on stderr, JSON on stdout.
+
+        A ValidationError of many problems is one line per problem (the first
+        ``MAX_LISTED_FAILURES``); the JSON document lists them all."""
+        problems = error.problems if isinstance(error, ValidationError) else ()
+        if len(problems) > 1:
+            assert isinstance(error, ValidationError)
+            self.note(f"error: {type(error).__name__}: {error.summary}:")
+            for problem in problems[:MAX_LISTED_FAILURES]:
+                self.note(f"  {problem}")
+            if len(problems) > MAX_LISTED_FAILURES:
+                self.note(f"  ... and {len(problems) - MAX_LISTED_FAILURES} more")
+        else:
+            self.note(f"error: {describe(error)}")
         if self.json_mode:
             self.document({"ok": False, "error": error_info(error)})
 

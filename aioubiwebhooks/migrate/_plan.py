@@ -26,10 +26,11 @@ async def plan(
 ) -> Plan:
     """What it takes to bring ``project`` to ``desired`` (dicts or WebhookCreate); changes nothing.
 
-    Specs are checked first (ValidationError naming ``specs[i].field``, before any
-    request), then the project is read with one list call. Webhooks are matched by
-    name; with ``prune``, stored webhooks no spec names are deleted. ``${VAR}`` in a
-    protected header value is read from ``environ`` (default ``os.environ``);
+    Specs are checked first (one ValidationError whose ``problems`` name every bad
+    ``specs[i].field``, before any request), then the project is read with one list
+    call. Webhooks are matched by name; with ``prune``, stored webhooks no spec names
+    are deleted. ``${VAR}`` in a protected header value is read from ``environ``
+    (default ``os.environ``);
     ``protected_values`` fills protected values a spec leaves unknown, by header key
     or ``"webhook-name/Header-Key"``.
 

@@ -271,7 +271,8 @@ def load_specs(text_or_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Specs from JSON or YAML text, or from the file at a path, checked, as plain dicts.
 
     The top level is a list of specs, an object whose ``webhooks`` is that list, or
-    one spec. Raises ValidationError naming the spec and field of a broken rule.
+    one spec. Raises one ValidationError whose ``problems`` name every broken rule (the
+    spec, its webhook name, the field).
     """
     text, label, suffix = _read(text_or_path)
     items = _items(_decode(text, label, suffix), label)
@@ -299,7 +300,7 @@ def dump_specs(
 ) -> str:
     """Specs as JSON or YAML text: canonical, sorted by name, without secrets.
 
-    Raises ValidationError naming the spec and field when one breaks a rule.
+    Raises ValidationError naming every spec and field that breaks a rule.
     """
     if format not in ("json", "yaml"):
         raise ValidationError("format", "must be 'json' or 'yaml'", format)

@@ -218,6 +218,48 @@ def test_invalid_spec_file_names_the_field(cli: Any, emu: EmulatorThread, tmp_pa
     assert emu.emulator.stats.total_requests == 0
 
 
+def test_every_invalid_spec_in_a_file_is_reported(
+    cli: Any, emu: EmulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = [spec(f"hook-{i:03d}") for i in range(100)]
+    specs[3]["timeout"] = 99
+    specs[50]["url"] = "ftp://example.org"
+    specs[97]["enabled"] = "yes"
+    path = tmp_path / "hooks.yaml"
+    path.write_text(yaml.safe_dump(specs))
+    result = cli("create", "demo", "--file", str(path), "--json")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "error: ValidationError: 3 of 100 specs in hooks.yaml are invalid:",
+        "  hooks.yaml[3].timeout (webhook 'hook-003'): must be between 1 and 30 seconds (got 99)",
+        "  hooks.yaml[50].url (webhook 'hook-050'): must be an absolute http(s) URL "
+        "(got 'ftp://example.org')",
+        "  hooks.yaml[97].enabled (webhook 'hook-097'): must be true or false (got 'yes')",
+    ]
+    problems = result.json()["error"]["problems"]
+    assert [(p["field"], p["webhook"]) for p in problems] == [
+        ("hooks.yaml[3].timeout", "hook-003"),
+        ("hooks.yaml[50].url", "hook-050"),
+        ("hooks.yaml[97].enabled", "hook-097"),
+    ]
+
+    # Protected values that are not set: every one, with the variable to set.
+    monkeypatch.delenv("TOKEN_A", raising=False)
+    monkeypatch.delenv("TOKEN_B", raising=False)
+    headers = [{"key": "Authorization", "value": "${TOKEN_A}", "protected": True}]
+    secrets = [
+        spec("a", headers=headers),
+        spec("b", headers=[{**headers[0], "value": "${TOKEN_B}"}]),
+    ]
+    path.write_text(yaml.safe_dump(secrets))
+    result = cli("create", "demo", "--file", str(path))
+    assert result.code == 2
+    assert "2 of 2 specs in hooks.yaml lack protected values" in result.err
+    assert "variable TOKEN_A not set" in result.err
+    assert "variable TOKEN_B not set" in result.err
+    assert emu.emulator.stats.total_requests == 0
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [

@@ -227,3 +227,18 @@ def test_create_file_resolves_protected_references(
     done = cli("create", "demo", "--file", str(path))
     assert done.code == 0
     assert emu.emulator.webhook("demo", "r").headers[0].value == f"Token {SECRET}"
+
+
+def test_a_large_blocked_plan_is_summed_up_on_stderr(
+    cli: Any, emu: EmulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOOK_TOKEN", raising=False)
+    path = tmp_path / "desired.json"
+    specs = [spec(f"hook-{i:03d}", headers=protected("${HOOK_TOKEN}")) for i in range(200)]
+    path.write_text(json.dumps(specs))
+    result = cli("plan", "demo", str(path))
+    assert result.code == 1
+    assert result.out.count("  x blocked 'hook-") == 200  # the details are on stdout
+    assert len(result.err) < 1000  # and stderr counts them and shows the first few
+    assert "200 webhook(s) need protected header values" in result.err
+    assert "; and 195 more" in result.err

@@ -145,7 +145,9 @@ def test_load_specs_names_the_spec_and_field(tmp_path: Path) -> None:
         load_specs(json.dumps([webhook_spec("x"), webhook_spec("x")]))
     with pytest.raises(ValidationError, match="must be a list of webhook specs, or one spec"):
         load_specs("just some text\n")
-    with pytest.raises(ValidationError, match=r"specs\[0\]\.url: is required"):
+    with pytest.raises(
+        ValidationError, match=r"specs\[0\]\.url \(webhook 'just-one'\): is required"
+    ):
         load_specs("name: just-one\n")  # one spec, missing its fields
     assert load_specs(json.dumps(webhook_spec("one")))[0]["name"] == "one"
     with pytest.raises(ValidationError, match="not valid JSON or YAML"):
@@ -526,3 +528,52 @@ async def test_a_create_that_meets_its_twin_sends_the_secret_it_carries(
     assert outcome.ok
     assert not outcome.skipped  # not "already so": the stored secret could not be compared
     assert emulator.webhook("demo", "twin").headers[0].value == "new-secret"
+
+
+def hundred_specs_three_bad() -> list[dict[str, Any]]:
+    specs = [webhook_spec(f"hook-{i:03d}") for i in range(100)]
+    specs[7]["timeout"] = 99
+    specs[42]["event"] = "pipeline_request_failed"  # the wrong object type for the event
+    specs[88]["headers"] = [{"key": "", "value": "x"}, plain("X-Fine", "1")]
+    specs[99]["name"] = "hook-000"  # a name given twice
+    return specs
+
+
+def test_every_invalid_spec_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "hooks.json"
+    path.write_text(json.dumps(hundred_specs_three_bad()))
+    with pytest.raises(ValidationError) as caught:
+        load_specs(path)
+    error = caught.value
+    assert [(p.field, p.webhook) for p in error.problems] == [
+        ("hooks.json[7].timeout", "hook-007"),
+        ("hooks.json[42].event", "hook-042"),
+        ("hooks.json[88].headers[0].key", "hook-088"),
+        ("hooks.json[99].name", None),
+    ]
+    assert error.problems[0].rule == "must be between 1 and 30 seconds"
+    assert error.problems[3].rule == "repeats the name of hooks.json[0]"
+    message = str(error)
+    assert message.startswith("4 of 100 specs in hooks.json are invalid: ")
+    assert "hooks.json[7].timeout (webhook 'hook-007'): must be between 1 and 30" in message
+    assert message.endswith("; and 1 more")
+    assert error.field == "hooks.json[7].timeout"  # the first problem's
+
+
+async def test_plan_and_bulk_create_report_every_invalid_spec_before_any_request(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    specs = hundred_specs_three_bad()
+    with pytest.raises(ValidationError) as planned:
+        await plan(session, "demo", specs)
+    assert len(planned.value.problems) == 4
+    assert planned.value.summary == "4 of 100 specs are invalid"
+    with pytest.raises(ValidationError) as created:
+        await session.bulk_create("demo", specs)
+    assert [p.field for p in created.value.problems] == [
+        "items[7].timeout",
+        "items[42].event",
+        "items[88].headers[0].key",
+        "items[99].name",
+    ]
+    assert emulator.stats.total_requests == 0
