@@ -50,11 +50,17 @@ class Update:
 
 @attrs.frozen
 class Replace:
-    """Make the webhook anew: a field an update cannot change differs (see ``changes``)."""
+    """Make the webhook anew: a field an update cannot change differs (see ``changes``).
+
+    The new webhook is created under a temporary name first, then the old one is
+    deleted and the new one renamed, so the webhook is never missing. ``resumed``: an
+    earlier replacement was cut short, and this one finishes it.
+    """
 
     name: str
     spec: WebhookCreate
     changes: Changes
+    resumed: bool = False
 
     @property
     def kind(self) -> str:
@@ -108,6 +114,14 @@ def _changes_text(changes: Changes, secrets: tuple[str, ...] = ()) -> str:
     if secrets:
         parts.append(f"protected {', '.join(secrets)} sent (the stored value cannot be read)")
     return "; ".join(parts)
+
+
+def _replace_text(replace: Replace) -> str:
+    how = "made anew under a temporary name, then swapped in"
+    if replace.resumed:
+        how = "finishing a replacement that was cut short"
+    changes = _changes_text(replace.changes)
+    return f"{changes} ({how})" if changes else f"({how})"
 
 
 def _spec_dict(spec: WebhookCreate) -> dict[str, Any]:
@@ -174,10 +188,7 @@ class Plan:
         lines += [
             f"  ~ update  {u.name}: {_changes_text(u.changes, u.secrets)}" for u in self.updates
         ]
-        lines += [
-            f"  ! replace {r.name}: {_changes_text(r.changes)} (delete, then create)"
-            for r in self.replaces
-        ]
+        lines += [f"  ! replace {r.name}: {_replace_text(r)}" for r in self.replaces]
         lines += [f"  - delete  {d.name}" for d in self.deletes]
         lines += [f"  x blocked {b.describe()}" for b in self.blocked]
         return "\n".join(lines)
@@ -193,7 +204,12 @@ class Plan:
                 for u in self.updates
             ],
             "replaces": [
-                {"name": r.name, "changes": _changes_dict(r.changes), "spec": _spec_dict(r.spec)}
+                {
+                    "name": r.name,
+                    "changes": _changes_dict(r.changes),
+                    "spec": _spec_dict(r.spec),
+                    "resumed": r.resumed,
+                }
                 for r in self.replaces
             ],
             "deletes": [d.name for d in self.deletes],

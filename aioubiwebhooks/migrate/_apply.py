@@ -16,6 +16,7 @@ from ..bulk import (
 from ..errors import ConflictError, NotFoundError, PlanBlockedError
 from ..models import WebhookCreate, WebhookDetail
 from ._actions import Action, Create, Plan, Replace, Update
+from ._replace import replace
 from ._results import ApplyResult
 
 __all__ = ["apply"]
@@ -66,10 +67,9 @@ async def apply(
             return await create(action.spec)
         if isinstance(action, Update):
             return await api.webhooks_update(project, action.name, action.update)
-        deleted = await delete(action.name)
         if isinstance(action, Replace):
-            return await create(action.spec)
-        if not deleted:
+            return await replace(api, project, action.spec)
+        if not await delete(action.name):
             raise SkipItem()
         return None
 

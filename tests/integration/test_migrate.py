@@ -577,3 +577,94 @@ async def test_plan_and_bulk_create_report_every_invalid_spec_before_any_request
         "items[99].name",
     ]
     assert emulator.stats.total_requests == 0
+
+
+# --- replacing without losing a webhook --------------------------------------------------------
+
+
+def moved(name: str) -> dict[str, Any]:
+    """The spec of ``name`` on the pipeline: a change only a replacement makes."""
+    return webhook_spec(
+        name,
+        object_type="pipeline",
+        object_name="demo-pipeline",
+        event="pipeline_request_completed",
+        headers=[protected("Authorization", "${TOKEN}")],
+    )
+
+
+async def seed_five(session: WebhooksSession) -> list[dict[str, Any]]:
+    names = [f"swap-{i}" for i in range(5)]
+    await session.bulk_create(
+        "demo", [webhook_spec(n, headers=[protected("Authorization", "old")]) for n in names]
+    )
+    return [moved(n) for n in names]
+
+
+def objects(emulator: Emulator) -> dict[str, str]:
+    return {w.name: w.object_name for w in emulator.webhooks("demo")}
+
+
+ENV = {"TOKEN": "new-secret"}
+
+
+async def test_a_replacement_whose_create_fails_keeps_the_old_webhook(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    desired = await seed_five(session)
+    first = await plan(session, "demo", desired, environ=ENV, prune=True)
+    assert [r.name for r in first.replaces] == [f"swap-{i}" for i in range(5)]
+    assert "(made anew under a temporary name, then swapped in)" in first.summary()
+    emulator.faults.fail_next(5, status=500, routes=["webhooks_create"])
+    failed = await apply(session, first)
+    assert len(failed.failed) == 5
+    # Nothing was deleted: every webhook is there, as it was.
+    assert objects(emulator) == {f"swap-{i}": "demo-deployment" for i in range(5)}
+
+    done = await apply(session, await plan(session, "demo", desired, environ=ENV, prune=True))
+    assert done.ok, done.summary()
+    assert objects(emulator) == {f"swap-{i}": "demo-pipeline" for i in range(5)}
+    assert {w.headers[0].value for w in emulator.webhooks("demo")} == {"new-secret"}
+    last = await plan(session, "demo", desired, environ=ENV, prune=True)
+    assert (last.creates, last.replaces, last.deletes) == ((), (), ())
+
+
+@pytest.mark.parametrize("failing", ["webhooks_delete", "webhooks_update"])
+async def test_a_replacement_cut_short_is_finished_by_the_next_apply(
+    session: WebhooksSession, emulator: Emulator, failing: str
+) -> None:
+    desired = await seed_five(session)
+    first = await plan(session, "demo", desired, environ=ENV, prune=True)
+    emulator.faults.fail_next(5, status=500, routes=[failing])  # the delete, or the rename
+    cut_short = await apply(session, first)
+    assert len(cut_short.failed) == 5
+    left = objects(emulator)
+    temporary = {name for name in left if "-replacing-" in name}
+    assert len(temporary) == 5  # each new webhook waits under its temporary name
+    assert all(value == "demo-pipeline" for name, value in left.items() if name in temporary)
+
+    again = await plan(session, "demo", desired, environ=ENV, prune=True)
+    assert [r.name for r in again.replaces] == [f"swap-{i}" for i in range(5)]
+    assert all(r.resumed for r in again.replaces)
+    assert again.deletes == ()  # the temporary webhooks are not pruned as strangers
+    if failing == "webhooks_update":
+        assert again.creates == ()  # the names are missing, yet nothing is made twice
+        assert "finishing a replacement that was cut short" in again.summary()
+    assert (await apply(session, again)).ok
+    assert objects(emulator) == {f"swap-{i}": "demo-pipeline" for i in range(5)}
+
+
+async def test_a_leftover_of_a_replacement_no_longer_needed_is_deleted(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    from aioubiwebhooks.migrate._replace import replacement_name
+
+    await session.webhooks_create("demo", webhook_spec("kept"))
+    await session.webhooks_create("demo", webhook_spec(replacement_name("kept")))
+    the_plan = await plan(session, "demo", [webhook_spec("kept")])  # no prune asked
+    assert the_plan.deletes == (Delete(replacement_name("kept")),)
+    assert the_plan.unchanged == ("kept",)
+    assert (await apply(session, the_plan)).ok
+    assert [w.name for w in emulator.webhooks("demo")] == ["kept"]
+    assert len(replacement_name("x" * 64)) == 64
+    assert replacement_name("a" * 64) != replacement_name("a" * 63 + "b")
