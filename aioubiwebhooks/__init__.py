@@ -3,6 +3,7 @@
 from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._retry import RetryPolicy, is_testing, set_testing
+from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
 from .bulk import BulkProgress
 from .errors import (
@@ -19,10 +20,13 @@ from .errors import (
     PlanBlockedError,
     RateLimitError,
     ReceiverClosedError,
+    RedirectError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     TestFailedError,
     TestTimeoutError,
+    TlsError,
     UbiOpsError,
     ValidationError,
 )
@@ -58,7 +62,10 @@ __all__ = [
     "DeploymentEvent",
     "EventTimeoutError",
     "EventType",
+    "HttpRequest",
+    "HttpResponse",
     "InsecureTransportWarning",
+    "MockTransport",
     "NotAttemptedError",
     "NotFoundError",
     "ObjectType",
@@ -71,12 +78,16 @@ __all__ = [
     "RateLimitError",
     "ReceiverClosedError",
     "ReceiverStats",
+    "RedirectError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "TestFailedError",
     "TestStatus",
     "TestTimeoutError",
+    "TlsError",
+    "Transport",
     "UbiOpsError",
     "ValidationError",
     "WebhookCreate",

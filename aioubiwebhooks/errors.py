@@ -12,9 +12,12 @@
     │   ├── ConflictError          409
     │   ├── RateLimitError         429
     │   ├── ServerError            5xx
-    │   └── ResponseDecodeError    a 2xx answer whose body could not be read as the model
+    │   ├── RedirectError          3xx: the API does not redirect, so the answer is not followed
+    │   ├── ResponseDecodeError    a 2xx answer whose body could not be read as the model
+    │   └── ResponseTooLargeError  an answer body longer than the session's max_response_size
     ├── ApiConnectionError         no answer: refused, reset or dropped connection
-    │   └── ApiTimeoutError        no answer within the timeout
+    │   ├── ApiTimeoutError        no answer within the timeout
+    │   └── TlsError               the TLS handshake failed (an untrusted certificate, say)
     ├── NotAttemptedError          an item of a bulk call that was never started (stopped early)
     ├── TestTimeoutError           a webhook test did not finish before the deadline
     ├── TestFailedError            a webhook test finished as failed
@@ -23,7 +26,8 @@
     └── PlanBlockedError           a migration needs protected values nobody supplied
 
 Messages name what happened (method, path, status, the server's own message) and
-never carry the API token or a protected header value.
+never carry the API token or a protected header value: what a server echoes of them
+is replaced by ``<hidden>``.
 """
 
 from __future__ import annotations
@@ -47,10 +51,13 @@ __all__ = [
     "PlanBlockedError",
     "RateLimitError",
     "ReceiverClosedError",
+    "RedirectError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "TestFailedError",
     "TestTimeoutError",
+    "TlsError",
     "UbiOpsError",
     "ValidationError",
     "api_error_for_status",
@@ -212,6 +219,28 @@ class ResponseDecodeError(ApiError):
     """The server answered 2xx, but the body is not what the API documents."""
 
 
+class RedirectError(ApiError):
+    """3xx: the server sent the request elsewhere; ``location`` says where.
+
+    The API answers where it is asked and never redirects, so a redirect is not
+    followed: it would re-send the token and the request body to another address,
+    and an answer from there would pass for the API's own.
+    """
+
+    def __init__(self, status: int, message: str, *, location: str | None = None, **kw: Any):
+        self.location = location
+        super().__init__(status, message, **kw)
+
+
+class ResponseTooLargeError(ApiError):
+    """The answer's body (decompressed) grew past ``limit`` bytes, the session's
+    ``max_response_size``; reading stopped there, so no more than that was held."""
+
+    def __init__(self, status: int, message: str, *, limit: int = 0, **kw: Any):
+        self.limit = limit
+        super().__init__(status, message, **kw)
+
+
 class ApiConnectionError(UbiOpsError):
     """No answer came back: the connection was refused, reset or dropped.
 
@@ -229,6 +258,16 @@ class ApiConnectionError(UbiOpsError):
 
 class ApiTimeoutError(ApiConnectionError):
     """No answer came back within the timeout."""
+
+
+class TlsError(ApiConnectionError):
+    """The TLS handshake failed: the certificate is not trusted or not for this host.
+
+    Never retried, since asking again meets the same certificate; never sent.
+    """
+
+    def __init__(self, message: str, *, method: str = "", path: str = ""):
+        super().__init__(message, method=method, path=path, sent=False)
 
 
 class NotAttemptedError(UbiOpsError):
@@ -340,4 +379,6 @@ def api_error_for_status(status: int) -> type[ApiError]:
     """The exception class that stands for an HTTP error status."""
     if status >= 500:
         return ServerError
+    if 300 <= status < 400:
+        return RedirectError
     return _BY_STATUS.get(status, ApiError)

@@ -22,9 +22,10 @@ import attrs
 
 from .._compare import IMMUTABLE_FIELDS, stored_differences
 from .._endpoints import WebhooksAPI
+from .._rules import NAME_MAX_LENGTH
 from ..bulk import update_for
 from ..errors import ConflictError, NotFoundError
-from ..models import NAME_MAX_LENGTH, WebhookCreate, WebhookDetail, WebhookUpdate
+from ..models import WebhookCreate, WebhookDetail, WebhookUpdate
 
 __all__ = ["replace", "replacement_name"]
 
