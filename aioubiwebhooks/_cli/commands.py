@@ -128,20 +128,19 @@ _CREATE_STATUS = {"error": "created", "skip": "created", "update": "applied"}
 async def create_command(args: argparse.Namespace, out: Output) -> int:
     specs = _create_specs(args)
     with stop_on_signals(out) as stop:
-        async with options.connect(args) as session:
-            bar = out.progress("creating")
-            try:
-                outcomes = await session.bulk_create(
-                    args.project,
-                    specs,
-                    concurrency=args.concurrency,
-                    on_conflict=args.on_conflict,
-                    fail_fast=args.fail_fast,
-                    progress=bar,
-                    stop=stop,
-                )
-            finally:
-                bar.close()
+        async with (
+            options.connect(args) as session,
+            out.progress("creating", pacer=session.pacer) as bar,
+        ):
+            outcomes = await session.bulk_create(
+                args.project,
+                specs,
+                concurrency=args.concurrency,
+                on_conflict=args.on_conflict,
+                fail_fast=args.fail_fast,
+                progress=bar,
+                stop=stop,
+            )
     done = _CREATE_STATUS[args.on_conflict]
     results = [ItemResult.of(o, o.item.name, done=done, skipped="exists") for o in outcomes]
     resume = "run the same command again with --on-conflict skip to create the rest"
@@ -171,19 +170,18 @@ async def update_command(args: argparse.Namespace, out: Output) -> int:
 async def delete_command(args: argparse.Namespace, out: Output) -> int:
     names = list(dict.fromkeys(args.names))
     with stop_on_signals(out) as stop:
-        async with options.connect(args) as session:
-            bar = out.progress("deleting")
-            try:
-                outcomes = await session.bulk_delete(
-                    args.project,
-                    names,
-                    concurrency=args.concurrency,
-                    fail_fast=args.fail_fast,
-                    progress=bar,
-                    stop=stop,
-                )
-            finally:
-                bar.close()
+        async with (
+            options.connect(args) as session,
+            out.progress("deleting", pacer=session.pacer) as bar,
+        ):
+            outcomes = await session.bulk_delete(
+                args.project,
+                names,
+                concurrency=args.concurrency,
+                fail_fast=args.fail_fast,
+                progress=bar,
+                stop=stop,
+            )
     results = [ItemResult.of(o, o.item, done="deleted", skipped="missing") for o in outcomes]
     return out.items(
         results,

@@ -18,7 +18,7 @@ from typing import Any, Final
 from .. import _wire
 from ..errors import TestFailedError
 from ..events import WebhookEvent, event_to_json
-from ..models import TestStatus, WebhookTestCreate, WebhookTestDetail
+from ..models import TestStatus, WebhookDetail, WebhookTestCreate, WebhookTestDetail
 from ..receiver import WebhookReceiver
 from ..session import WebhooksSession, webhook_test_spec
 from . import options
@@ -27,6 +27,8 @@ from .output import EXIT_FAILED, EXIT_OK, Output, UsageError, describe
 __all__ = ["register"]
 
 _SPEC_ONLY: Final = ("object_type", "object_name", "event", "version", "timeout", "retry")
+_CHECK_URL: Final = "http://127.0.0.1/"
+"""Where a test spec given by flags points while it is checked, before the receiver runs."""
 DELIVERY_WAIT: Final = 10.0
 """Seconds to wait for a completed test's delivery: it was acknowledged before completion."""
 
@@ -53,12 +55,13 @@ def _check_test_args(args: argparse.Namespace) -> None:
         raise UsageError("--listen sends the test to the local receiver; drop --url")
 
 
-async def _test_spec(
-    args: argparse.Namespace, session: WebhooksSession, url: str | None
-) -> WebhookTestCreate:
-    """The test to run: the stored webhook NAME's settings, or the spec given by flags."""
+async def _stored_for_test(
+    args: argparse.Namespace, session: WebhooksSession
+) -> WebhookDetail | None:
+    """The stored webhook NAME (None without one), checked before anything else starts:
+    the API never returns its protected values, so each must be given."""
     if args.name is None:
-        return options.spec_for_test(args, url=url)
+        return None
     stored = await session.webhooks_get(args.project, args.name)
     values = {key: value for key, value, _ in args.headers or ()}
     for header in stored.headers:
@@ -67,6 +70,16 @@ async def _test_spec(
                 f"webhook {stored.name!r} has the protected header {header.key!r}, whose value "
                 f"the API never returns: give it as --protected-header {header.key}=VALUE"
             )
+    return stored
+
+
+def _test_spec(
+    args: argparse.Namespace, stored: WebhookDetail | None, url: str | None
+) -> WebhookTestCreate:
+    """The test to run: the stored webhook's settings, or the spec given by flags."""
+    if stored is None:
+        return options.spec_for_test(args, url=url)
+    values = {key: value for key, value, _ in args.headers or ()}
     return webhook_test_spec(stored, values, url=url or args.url)
 
 
@@ -106,22 +119,22 @@ def _report_test(out: Output, detail: WebhookTestDetail, event: WebhookEvent | N
 
 async def test_command(args: argparse.Namespace, out: Output) -> int:
     _check_test_args(args)
-    if not args.listen:
-        async with options.connect(args) as session:
-            spec = await _test_spec(args, session, None)
-            detail = await _run_test(args, session, spec, wait=args.wait)
-        return _report_test(out, detail, None)
-    async with (
-        WebhookReceiver(host=args.listen_host, port=args.listen_port) as rx,
-        options.connect(args) as session,
-    ):
-        url = args.public_url or rx.url
-        out.note(f"listening on {rx.url}" + (f" (reached as {url})" if args.public_url else ""))
-        spec = await _test_spec(args, session, url)
-        detail = await _run_test(args, session, spec, wait=True)
-        event = None
-        if detail.status is TestStatus.COMPLETED:
-            event = await rx.wait_for(timeout=min(args.wait_timeout, DELIVERY_WAIT))
+    async with options.connect(args) as session:
+        # Every check first: exit status 2 means nothing was started.
+        stored = await _stored_for_test(args, session)
+        if not args.listen:
+            detail = await _run_test(args, session, _test_spec(args, stored, None), wait=args.wait)
+            return _report_test(out, detail, None)
+        _test_spec(args, stored, args.public_url or _CHECK_URL)  # the flags, before listening
+        async with WebhookReceiver(host=args.listen_host, port=args.listen_port) as rx:
+            url = args.public_url or rx.url
+            note = f" (reached as {url})" if args.public_url else ""
+            out.note(f"listening on {rx.url}{note}")
+            spec = _test_spec(args, stored, url)
+            detail = await _run_test(args, session, spec, wait=True)
+            event = None
+            if detail.status is TestStatus.COMPLETED:
+                event = await rx.wait_for(timeout=min(args.wait_timeout, DELIVERY_WAIT))
     return _report_test(out, detail, event)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, TextIO
 
@@ -24,10 +23,11 @@ import attrs
 
 from .. import _wire
 from .._outcome import Outcome
+from .._ratelimit import Pacer
 from .._redact import HIDDEN
-from ..bulk import BulkProgress
 from ..errors import ApiError, NotAttemptedError, UbiOpsError, ValidationError
 from ..models import WebhookDetail
+from .progress import ProgressBar
 
 __all__ = [
     "EXIT_FAILED",
@@ -128,55 +128,6 @@ class ItemResult:
         }
 
 
-class ProgressBar:
-    """A one-line bar on a terminal, redrawn at most every ``interval`` seconds; else silent.
-
-    Pass it as the ``progress`` hook of a bulk call; :meth:`close` ends the line.
-    """
-
-    def __init__(
-        self, stream: TextIO, label: str, *, enabled: bool, width: int = 28, interval: float = 0.05
-    ) -> None:
-        self._stream = stream
-        self._label = label
-        self._enabled = enabled
-        self._width = width
-        self._interval = interval
-        self._last_draw = -1.0
-        self._last: BulkProgress | None = None
-        self._drawn = False
-
-    def __call__(self, progress: BulkProgress) -> None:
-        self._last = progress
-        if not self._enabled:
-            return
-        now = time.monotonic()
-        if progress.done < progress.total and now - self._last_draw < self._interval:
-            return
-        self._last_draw = now
-        self._draw(progress)
-
-    def _draw(self, progress: BulkProgress) -> None:
-        total = max(progress.total, 1)
-        filled = round(self._width * progress.done / total)
-        bar = "#" * filled + "-" * (self._width - filled)
-        failed = f"  {progress.failed} failed" if progress.failed else ""
-        self._stream.write(
-            f"\r\x1b[K{self._label} [{bar}] {progress.done}/{progress.total}{failed}"
-        )
-        self._stream.flush()
-        self._drawn = True
-
-    def close(self) -> None:
-        """Draw the final state and end the line (nothing at all when disabled)."""
-        if self._enabled and self._last is not None:
-            self._draw(self._last)
-        if self._drawn:
-            self._stream.write("\n")
-            self._stream.flush()
-            self._drawn = False
-
-
 class _StderrLogHandler(logging.Handler):
     """Library log records as ``warning: ...`` lines, clearing a progress bar's line first."""
 
@@ -243,8 +194,10 @@ class Output:
         if self.json_mode:
             self.document({"ok": False, "error": error_info(error)})
 
-    def progress(self, label: str) -> ProgressBar:
-        return ProgressBar(self.stderr, label, enabled=self.stderr_is_tty)
+    def progress(self, label: str, *, pacer: Pacer | None = None) -> ProgressBar:
+        """A progress bar on standard error, drawn only when it is a terminal; with the
+        session's ``pacer``, it shows rate-limit waits."""
+        return ProgressBar(self.stderr, label, enabled=self.stderr_is_tty, pacer=pacer)
 
     def log_handler(self) -> logging.Handler:
         return _StderrLogHandler(self)

@@ -207,3 +207,18 @@ def test_a_syntax_error_does_not_show_the_line_it_is_on(tmp_path: Path) -> None:
         read_specs(path)
     assert "is not valid JSON" in str(caught.value)
     assert secret not in str(caught.value)
+
+
+def test_a_hostile_protected_file_is_refused_too(emu: EmulatorThread, tmp_path: Path) -> None:
+    desired = tmp_path / "desired.json"
+    desired.write_text(json.dumps([webhook_spec("hook")]))
+    fifo = tmp_path / "secrets.env"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.env"
+    big.write_text("K=" + "v" * (1024 * 1024) + "\n")
+    deep = tmp_path / "deep.json"
+    deep.write_text("{" + '"a":{' * 100_000)
+    cases = ((fifo, "not a regular file"), (big, "is larger than 1 MiB"), (deep, "deeper"))
+    for path, phrase in cases:
+        done = run_cli(emu, "plan", "demo", str(desired), "--protected-file", str(path))
+        assert_refused(done, path.name, phrase)

@@ -436,6 +436,14 @@ def test_test_a_stored_webhook_needs_its_protected_values(cli: Any, emu: Emulato
     missing = cli("test", "demo", "t", "--listen")
     assert missing.code == 2
     assert "--protected-header Authorization=VALUE" in missing.err
+    assert "listening" not in missing.err  # checked before the receiver starts
+    assert emu.emulator.stats.requests["webhook_tests_create"] == 0
+    bad_flags = cli("test", "demo", "--listen", "--object-type", "deployment",
+                    "--object-name", "demo-deployment", "--event", "deployment_request_completed",
+                    "--timeout", "99")  # fmt: skip
+    assert bad_flags.code == 2
+    assert "timeout" in bad_flags.err
+    assert "listening" not in bad_flags.err
     given = cli("test", "demo", "t", "--listen", "--protected-header", f"Authorization={SECRET}")
     assert given.code == 0, given.err
     first, second = given.out.splitlines()
