@@ -37,6 +37,7 @@ from ._shared_failure import ProjectCheck
 from ._stop import DEFAULT_GRACE, BulkStop
 from .errors import ConflictError, NotFoundError, UbiOpsError, ValidationError
 from .models import (
+    UNSET,
     WebhookCreate,
     WebhookDetail,
     WebhookTestCreate,
@@ -60,6 +61,7 @@ __all__ = [
     "run_bulk",
     "secret_keys",
     "update_for",
+    "update_sending_secrets",
 ]
 
 _M = TypeVar("_M", WebhookCreate, WebhookUpdate, WebhookTestCreate)
@@ -124,7 +126,7 @@ async def bulk_create(
     async def reconcile(spec: WebhookCreate, existing: WebhookDetail) -> WebhookDetail:
         if on_conflict == "skip":
             raise SkipItem(existing, secrets_not_applied=secret_keys(spec))
-        update = update_for(spec, existing)
+        update = update_sending_secrets(spec, existing)
         if not update.changed_fields():
             raise SkipItem(existing)
         return await session.webhooks_update(project_name, spec.name, update)
@@ -157,14 +159,9 @@ def secret_keys(spec: WebhookCreate) -> tuple[str, ...]:
 
 
 def update_for(spec: WebhookCreate, stored: WebhookDetail) -> WebhookUpdate:
-    """The update that makes ``stored`` match ``spec``; ValidationError if it cannot.
-
-    Headers are sent whole when any differ, and whenever ``spec`` carries a protected
-    value: the API never shows the stored one, so it cannot be known to be equal.
-    """
+    """The update that makes ``stored`` match ``spec`` in the fields that differ;
+    ValidationError if it cannot. Headers are sent whole when any differ."""
     changed = differences(spec, stored)
-    if secret_keys(spec):
-        changed.setdefault("headers", (stored.headers, spec.headers))
     frozen = [field for field in IMMUTABLE_FIELDS if field in changed]
     if frozen:
         raise ValidationError(
@@ -176,6 +173,16 @@ def update_for(spec: WebhookCreate, stored: WebhookDetail) -> WebhookUpdate:
     for field in changed:
         fields[field] = getattr(spec, field)
     return WebhookUpdate(**fields)
+
+
+def update_sending_secrets(spec: WebhookCreate, stored: WebhookDetail) -> WebhookUpdate:
+    """:func:`update_for`, with the headers sent as well whenever ``spec`` carries a
+    protected value: the API never shows the stored one, so it cannot be known to be
+    equal, and a call allowed to change the webhook must not leave an old secret."""
+    update = update_for(spec, stored)
+    if secret_keys(spec) and update.headers is UNSET:
+        update = attrs.evolve(update, headers=spec.headers)
+    return update
 
 
 async def bulk_update(

@@ -11,7 +11,7 @@ from ..bulk import (
     SkipItem,
     run_bulk,
     secret_keys,
-    update_for,
+    update_sending_secrets,
 )
 from ..errors import ConflictError, NotFoundError, PlanBlockedError
 from ..models import WebhookCreate, WebhookDetail
@@ -53,7 +53,7 @@ async def apply(
                 raise
             if not secret_keys(spec):
                 raise SkipItem(stored) from None
-        return await api.webhooks_update(project, spec.name, update_for(spec, stored))
+        return await api.webhooks_update(project, spec.name, update_sending_secrets(spec, stored))
 
     async def delete(name: str) -> bool:
         try:

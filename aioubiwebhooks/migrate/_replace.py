@@ -23,7 +23,7 @@ import attrs
 from .._compare import IMMUTABLE_FIELDS, stored_differences
 from .._endpoints import WebhooksAPI
 from .._rules import NAME_MAX_LENGTH
-from ..bulk import update_for
+from ..bulk import update_sending_secrets
 from ..errors import ConflictError, NotFoundError
 from ..models import WebhookCreate, WebhookDetail, WebhookUpdate
 
@@ -54,7 +54,7 @@ async def _made_anew(api: WebhooksAPI, project: str, spec: WebhookCreate) -> Non
         await api.webhooks_delete(project, spec.name)
         await api.webhooks_create(project, spec)
         return
-    update = update_for(spec, stored)
+    update = update_sending_secrets(spec, stored)
     if update.changed_fields():
         await api.webhooks_update(project, spec.name, update)
 

@@ -396,3 +396,19 @@ async def test_a_stop_requested_before_the_call_starts_nothing(
     outcomes = await session.bulk_delete("demo", ["a", "b"], stop=stop)
     assert all(isinstance(o.error, NotAttemptedError) for o in outcomes)
     assert emulator.stats.total_requests == 0
+
+
+async def test_a_name_taken_by_a_different_webhook_is_a_conflict_with_on_conflict_error(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    await session.webhooks_create("demo", webhook_spec("taken", timeout=5))
+    outcomes = await session.bulk_create(
+        "demo", [webhook_spec("taken", timeout=20), webhook_spec("free")], on_conflict="error"
+    )
+    assert isinstance(outcomes[0].error, ConflictError)
+    assert outcomes[0].error.status == 409
+    assert not outcomes[0].skipped
+    assert outcomes[1].ok
+    assert emulator.webhook("demo", "taken").timeout == 5  # left as it was
+    assert emulator.stats.requests["webhooks_get"] == 0  # no reconciling was asked for
+    assert "webhooks_update" not in emulator.stats.requests

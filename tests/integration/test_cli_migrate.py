@@ -302,3 +302,19 @@ def test_a_bad_protected_file_is_refused_before_any_request(
     assert expected in result.err
     assert "s3cret-not-shown" not in result.err
     assert emu.emulator.stats.total_requests == 0
+
+
+def test_apply_without_prune_keeps_webhooks_no_spec_names(
+    cli: Any, emu: EmulatorThread, tmp_path: Path
+) -> None:
+    seed(cli, tmp_path, spec("kept"), spec("extra"))
+    path = tmp_path / "desired.json"
+    path.write_text(json.dumps([spec("kept", timeout=12)]))
+    applied = cli("apply", "demo", str(path))
+    assert applied.code == 0, applied.err
+    assert "- delete" not in applied.out
+    assert "0 to delete" in applied.out
+    assert sorted(h.name for h in emu.emulator.webhooks("demo")) == ["extra", "kept"]
+    pruned = cli("apply", "demo", str(path), "--prune")
+    assert "  - delete  extra" in pruned.out
+    assert [h.name for h in emu.emulator.webhooks("demo")] == ["kept"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from _masking_proxy import MASK, MaskingProxy
 from conftest import webhook_spec
 
 from aioubiwebhooks import (
@@ -40,6 +42,24 @@ from aioubiwebhooks.migrate import (
 )
 
 SECRET = "s3cret-value-that-must-not-leak"
+
+
+@pytest.fixture(params=["null", "mask"])
+async def session(
+    request: pytest.FixtureRequest, emulator: Emulator
+) -> AsyncIterator[WebhooksSession]:
+    """No source says whether a read returns a protected value as null or as a mask, so
+    every test here runs against both: the emulator (null), and the emulator behind a
+    stand-in that masks every protected value it answers with."""
+    if request.param == "null":
+        async with WebhooksSession(emulator.token, emulator.url) as direct:
+            yield direct
+        return
+    async with (
+        MaskingProxy(emulator.root_url) as proxy,
+        WebhooksSession(emulator.token, proxy.url) as masked,
+    ):
+        yield masked
 
 
 def protected(key: str, value: str | None) -> dict[str, Any]:
@@ -91,10 +111,13 @@ async def test_export_round_trip_plans_nothing(
     session: WebhooksSession, emulator: Emulator, fmt: SpecFormat, tmp_path: Path
 ) -> None:
     await seed_varied(session)
+    read_back = (await session.webhooks_get("demo", "zeta")).headers[1].value
+    assert read_back in (None, MASK)  # null from the emulator, a mask through the stand-in
     exported = await export(session, "demo")
     text = dump_specs(exported, format=fmt)
 
     assert SECRET not in text
+    assert MASK not in text  # a mask is no value: it is written as unknown
     assert emulator.token not in text
     assert [s["name"] for s in exported] == ["alpha", "mid", "zeta"]
     zeta = exported[2]
@@ -213,7 +236,11 @@ async def test_plan_sorts_every_webhook_into_its_category(
     assert blocked.headers == ("Authorization",)
     assert blocked.variables == ("MISSING_VAR",)
 
+    assert same.changes == {}
+    stored_headers = [h.value for u in result.updates for h in u.update.headers or ()]
+    assert MASK not in stored_headers  # what is sent is the spec's value, or None (keep)
     summary = result.summary()
+    assert MASK not in summary + json.dumps(result.to_dict())
     assert "1 to create, 2 to update, 1 to replace, 1 to delete, 0 unchanged, 1 blocked" in summary
     assert '~ update  stale: labels {"a": "1"} -> {"a": "2"}; timeout 5 -> 20\n' in summary
     assert "~ update  same: protected Authorization sent (the stored value cannot be read)" in (
@@ -668,3 +695,52 @@ async def test_a_leftover_of_a_replacement_no_longer_needed_is_deleted(
     assert [w.name for w in emulator.webhooks("demo")] == ["kept"]
     assert len(replacement_name("x" * 64)) == 64
     assert replacement_name("a" * 64) != replacement_name("a" * 63 + "b")
+
+
+async def test_a_protected_value_read_from_the_api_is_never_taken_for_the_value(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    await session.webhooks_create(
+        "demo", webhook_spec("src", headers=[protected("Authorization", SECRET)])
+    )
+    # Copied, whatever the read held: unknown, so blocked, never the read value.
+    with pytest.raises(PlanBlockedError):
+        await copy(session, "demo", session, "demo", rename={"src": "dst"})
+    assert [w.name for w in emulator.webhooks("demo")] == ["src"]
+    # Applied from an export: unknown, so kept as stored (sent as null).
+    exported = await export(session, "demo")
+    exported[0]["url"] = "https://example.org/moved"
+    result = await apply(session, await plan(session, "demo", exported))
+    assert result.ok
+    stored = emulator.webhook("demo", "src")
+    assert (stored.url, stored.headers[0].value) == ("https://example.org/moved", SECRET)
+
+
+# --- pruning is asked for, never assumed -------------------------------------------------------
+
+
+async def test_a_plan_prunes_only_when_asked(session: WebhooksSession, emulator: Emulator) -> None:
+    await session.bulk_create("demo", [webhook_spec("kept"), webhook_spec("extra")])
+    desired = [webhook_spec("kept")]
+    kept = await plan(session, "demo", desired)
+    assert kept.deletes == ()
+    assert kept.is_empty
+    assert "extra" not in kept.summary() + json.dumps(kept.to_dict())
+    pruned = await plan(session, "demo", desired, prune=True)
+    assert pruned.deletes == (Delete("extra"),)
+    assert "  - delete  extra" in pruned.summary()
+    assert sorted(w.name for w in emulator.webhooks("demo")) == ["extra", "kept"]  # unchanged
+
+
+async def test_apply_deletes_only_what_a_pruning_plan_names(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    await session.bulk_create("demo", [webhook_spec("kept"), webhook_spec("extra")])
+    desired = [webhook_spec("kept", timeout=12)]
+    result = await apply(session, await plan(session, "demo", desired))
+    assert [o.item.kind for o in result.outcomes] == ["update"]
+    assert sorted(w.name for w in emulator.webhooks("demo")) == ["extra", "kept"]
+    assert emulator.stats.requests["webhooks_delete"] == 0
+    result = await apply(session, await plan(session, "demo", desired, prune=True))
+    assert [(o.item.kind, o.item.name) for o in result.outcomes] == [("delete", "extra")]
+    assert [w.name for w in emulator.webhooks("demo")] == ["kept"]
