@@ -710,7 +710,12 @@ async def test_a_protected_value_read_from_the_api_is_never_taken_for_the_value(
     # Applied from an export: unknown, so kept as stored (sent as null).
     exported = await export(session, "demo")
     exported[0]["url"] = "https://example.org/moved"
-    result = await apply(session, await plan(session, "demo", exported))
+    exported[0]["headers"].append(plain("X-Added", "1"))
+    the_plan = await plan(session, "demo", exported)
+    (change,) = the_plan.to_dict()["updates"]
+    assert change["changes"]["headers"]["stored"] == [protected("Authorization", None)]
+    assert change["changes"]["headers"]["wanted"][0] == protected("Authorization", None)
+    result = await apply(session, the_plan)
     assert result.ok
     stored = emulator.webhook("demo", "src")
     assert (stored.url, stored.headers[0].value) == ("https://example.org/moved", SECRET)
