@@ -14,7 +14,7 @@ DOCS_STAMP := $(VENV)/.installed-docs
 BENCH_STAMP := $(VENV)/.installed-bench
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-newest test-oldest test-fast lint bench docs clean
+.PHONY: demo test test-newest test-oldest test-fast lint bench docs clean redis-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,11 +50,19 @@ demo: $(RUN_STAMP)
 # The whole suite on the newest dependencies, then on the oldest declared ones.
 test: test-newest test-oldest
 
-test-newest: $(DEV_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# The journal tests need Debian's redis-server: installed here when missing and run as
+# root; AIOUBIWEBHOOKS_REQUIRE_REDIS=1 turns a missing one into a failure, not a skip.
+REDIS := AIOUBIWEBHOOKS_REQUIRE_REDIS=1
 
-test-oldest: $(OLDEST_STAMP)
-	$(OLDEST_BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+redis-server:
+	@command -v redis-server >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+
+test-newest: $(DEV_STAMP) redis-server
+	$(REDIS) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-oldest: $(OLDEST_STAMP) redis-server
+	$(REDIS) $(OLDEST_BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # The unit tests only: no sockets, a few seconds.
 test-fast: $(DEV_STAMP)

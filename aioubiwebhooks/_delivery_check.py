@@ -10,6 +10,7 @@ message safe to send back: it never echoes a header value.
 from __future__ import annotations
 
 import enum
+import hashlib
 import hmac
 import json
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from typing import Any, Final
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._redact import HIDDEN
-from .events import DeploymentEvent, PipelineEvent, WebhookEvent
+from .events import DeploymentEvent, PipelineEvent, WebhookEvent, object_type_of
 from .models import EventType, ObjectType
 
 __all__ = [
@@ -48,6 +49,8 @@ class Reason(str, enum.Enum):
     NOT_JSON = "not_json"
     BAD_PAYLOAD = "bad_payload"
     CLOSING = "closing"
+    BUSY = "busy"
+    STORE_FAILED = "store_failed"
 
     def __str__(self) -> str:
         return self.value
@@ -63,6 +66,8 @@ _STATUS: Final[Mapping[Reason, int]] = {
     Reason.NOT_JSON: 400,
     Reason.BAD_PAYLOAD: 400,
     Reason.CLOSING: 503,
+    Reason.BUSY: 503,
+    Reason.STORE_FAILED: 503,
 }
 
 
@@ -172,26 +177,39 @@ def _json_type(value: object) -> str:
     return "object"
 
 
-def _text(data: Mapping[str, Any], field: str) -> str:
-    if field not in data:
+def _required_text(data: Mapping[str, Any], field: str) -> str:
+    value = _optional_text(data, field)
+    if value is None:
         raise Rejected(Reason.BAD_PAYLOAD, f"{field}: missing", field=field)
-    value = data[field]
-    if type(value) is not str:
-        raise Rejected(
-            Reason.BAD_PAYLOAD, f"{field}: must be a string, got {_json_type(value)}", field=field
-        )
     return value
 
 
-def _event_type(data: Mapping[str, Any]) -> EventType:
-    name = _text(data, "event")
-    try:
-        return EventType(name)
-    except ValueError:
-        known = ", ".join(member.value for member in EventType)
-        raise Rejected(
-            Reason.BAD_PAYLOAD, f"event: unknown event type (known: {known})", field="event"
-        ) from None
+def _optional_text(data: Mapping[str, Any], field: str) -> str | None:
+    """A string key that may be absent (``None``); present, it must be a string."""
+    value = data.get(field)
+    if value is None or type(value) is str:
+        return value
+    raise Rejected(
+        Reason.BAD_PAYLOAD, f"{field}: must be a string, got {_json_type(value)}", field=field
+    )
+
+
+_KNOWN_EVENTS: Final[Mapping[str, EventType]] = {member.value: member for member in EventType}
+_VARIANTS: Final[Mapping[ObjectType, type[WebhookEvent]]] = {
+    ObjectType.DEPLOYMENT: DeploymentEvent,
+    ObjectType.PIPELINE: PipelineEvent,
+}
+_OBJECT_KEYS: Final[dict[str, tuple[str, str, str, str]]] = {}
+
+
+def _object_keys(prefix: str) -> tuple[str, str, str, str]:
+    """``deployment_id``, ``deployment_name``, ... for a prefix (cached: few prefixes exist)."""
+    keys = _OBJECT_KEYS.get(prefix)
+    if keys is None:
+        keys = (f"{prefix}_id", f"{prefix}_name", f"{prefix}_version_id", f"{prefix}_version_name")
+        if len(_OBJECT_KEYS) < 64:  # an unknown prefix per delivery must not grow this
+            _OBJECT_KEYS[prefix] = keys
+    return keys
 
 
 def parse_delivery(
@@ -199,22 +217,33 @@ def parse_delivery(
 ) -> WebhookEvent:
     """The typed event a delivery body describes, or :class:`Rejected` naming the bad field.
 
-    The ``event`` value picks the variant and which id/name keys are required
-    (``deployment_*`` or ``pipeline_*``). Unknown keys are tolerated: the API grows.
+    Only ``event`` is required. A known event picks the variant (deployment or
+    pipeline); an unknown one (the API grows: experiments, ...) is kept as a plain
+    :class:`WebhookEvent` carrying the string, never refused. The object keys follow
+    the event's prefix (``deployment_id``, ``pipeline_name``, ...); a missing key reads
+    ``None``, a present one must be a string. Unknown keys stay in ``raw``.
     """
     data = _decode_object(body)
-    event = _event_type(data)
-    prefix = event.object_type.value
-    kind = DeploymentEvent if event.object_type is ObjectType.DEPLOYMENT else PipelineEvent
+    name = _required_text(data, "event")
+    known = _KNOWN_EVENTS.get(name)
+    if known is not None:
+        object_type: ObjectType | str = known.object_type
+        kind = _VARIANTS[known.object_type]
+        prefix = known.object_type.value
+    else:
+        object_type = object_type_of(name)
+        kind = _VARIANTS[object_type] if isinstance(object_type, ObjectType) else WebhookEvent
+        prefix = str(object_type)
+    id_key, name_key, version_id_key, version_name_key = _object_keys(prefix)
     return kind(
-        event=event,
-        object_id=_text(data, f"{prefix}_id"),
-        object_name=_text(data, f"{prefix}_name"),
-        version_id=_text(data, f"{prefix}_version_id"),
-        version_name=_text(data, f"{prefix}_version_name"),
-        request_id=_text(data, "request_id"),
-        status=_text(data, "status"),
-        text=_text(data, "text"),
+        event=known if known is not None else name,
+        object_id=_optional_text(data, id_key),
+        object_name=_optional_text(data, name_key),
+        version_id=_optional_text(data, version_id_key),
+        version_name=_optional_text(data, version_name_key),
+        request_id=_optional_text(data, "request_id"),
+        status=_optional_text(data, "status"),
+        text=_optional_text(data, "text"),
         result=data.get("result"),
         has_result="result" in data,
         raw=body,
@@ -224,5 +253,11 @@ def parse_delivery(
 
 
 def dedupe_key(event: WebhookEvent) -> tuple[str, str]:
-    """Redeliveries repeat the same event for the same request; that pair identifies one."""
-    return (event.event.value, event.request_id)
+    """Redeliveries repeat the same event for the same request; that pair identifies one.
+
+    A delivery without a ``request_id`` is identified by a digest of its body instead,
+    which a redelivery repeats too.
+    """
+    if event.request_id is not None:
+        return (event.event_name, event.request_id)
+    return (event.event_name, "sha256:" + hashlib.sha256(event.raw).hexdigest())

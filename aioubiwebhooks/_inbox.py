@@ -1,48 +1,71 @@
 """Where accepted events go: dedupe, the bounded queue, the history and the waiters.
 
 Nothing here knows HTTP; the receiver hands in decoded events and answers the
-sender according to the :class:`Verdict`. Every structure is bounded:
+sender according to the :class:`Verdict`. :class:`BaseInbox` holds what every
+store shares (statistics, the history for ``wait_for``, who is handling what);
+:class:`Inbox` keeps the events in memory, and the journals of
+:mod:`aioubiwebhooks.journal` keep them on disk or in Redis. Every structure is
+bounded:
 
 - the queue holds at most ``max_queue`` events; a delivery waits for room
-  (back-pressure) and is acknowledged only once queued;
+  (back-pressure) at most ``hold_timeout`` seconds and is acknowledged only once
+  queued, else refused as busy (the sender may retry);
 - the history keeps the last ``max_history`` accepted events, so ``wait_for``
-  finds an event that arrived before it was called, without taking it from the
-  ``async for`` stream;
+  finds an event that arrived before it was called;
+- an event ``wait_for`` returns is handled: it leaves the queue, so a receiver
+  whose events are only awaited never fills up;
 - the dedupe window remembers the last ``max_dedupe`` (event, request id) keys; a
   redelivery of an older one is accepted again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
-from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
 from types import MappingProxyType
 
+import anyio
 import attrs
 
 from ._delivery_check import Reason, dedupe_key
 from ._event_queue import ClosableQueue, QueueClosed
+from ._history import History, Predicate
 from .errors import EventTimeoutError, ReceiverClosedError
 from .events import WebhookEvent
 
 __all__ = [
+    "BaseInbox",
+    "EventTimeoutError",
     "Inbox",
     "InboxClosed",
+    "ReceiverClosedError",
     "ReceiverStats",
     "Verdict",
 ]
 
-Predicate = Callable[[WebhookEvent], bool]
+_log = logging.getLogger("aioubiwebhooks.receiver")
+
+Key = tuple[str, str]
 
 
 class Verdict(enum.Enum):
     """What became of an offered event, which decides the answer to the sender."""
 
-    ACCEPTED = "accepted"  # queued: acknowledge
-    DUPLICATE = "duplicate"  # the same event was queued before: acknowledge, yield nothing
+    ACCEPTED = "accepted"  # stored: acknowledge
+    DUPLICATE = "duplicate"  # the same event was stored before: acknowledge, yield nothing
     CLOSED = "closed"  # the inbox closed first: not acknowledged, the sender should retry
+    BUSY = "busy"  # no room in time: not acknowledged, the sender should retry
+    FAILED = "failed"  # the journal could not store it: not acknowledged, retry
+
+
+REFUSALS: Mapping[Verdict, Reason] = {
+    Verdict.CLOSED: Reason.CLOSING,
+    Verdict.BUSY: Reason.BUSY,
+    Verdict.FAILED: Reason.STORE_FAILED,
+}
+"""The reason each refusing verdict is counted and answered under."""
 
 
 class InboxClosed(Exception):
@@ -54,8 +77,9 @@ class ReceiverStats:
     """A snapshot of what the receiver has done so far.
 
     ``rejected`` counts refused deliveries per reason (every reason present, zeros
-    included); ``queued`` is the queue length now, ``max_queued`` the most it ever
-    held, ``held_back`` how many deliveries are waiting for room right now.
+    included); ``queued`` is the number of events waiting for ``async for`` now,
+    ``max_queued`` the most it ever held, ``held_back`` how many deliveries are
+    waiting for room right now.
     """
 
     accepted: int
@@ -70,42 +94,35 @@ class ReceiverStats:
         return sum(self.rejected.values())
 
 
-@attrs.define
-class _Waiter:
-    predicate: Predicate
-    description: str
-    future: asyncio.Future[WebhookEvent]
-    seen: int = 0
+@attrs.define(eq=False)
+class _Fate:
+    """The first copy of an event while it waits to be stored; redeliveries wait on it."""
+
+    decided: anyio.Event = attrs.field(factory=anyio.Event)
+    verdict: Verdict = Verdict.CLOSED
 
 
-class Inbox:
-    """Accepts events once each, queues them with back-pressure, and answers ``wait_for``."""
+class BaseInbox:
+    """Statistics, history, ``wait_for`` and the events in hand, for every kind of store."""
 
-    def __init__(self, *, max_queue: int, max_history: int, max_dedupe: int) -> None:
-        for name, value in (
-            ("max_queue", max_queue),
-            ("max_history", max_history),
-            ("max_dedupe", max_dedupe),
-        ):
-            if value < 1:
-                raise ValueError(f"{name} must be at least 1, got {value}")
-        self._queue: ClosableQueue[WebhookEvent] = ClosableQueue(max_queue)
-        self._history: deque[WebhookEvent] = deque(maxlen=max_history)
+    def __init__(self, *, max_history: int, max_dedupe: int) -> None:
+        if max_dedupe < 1:
+            raise ValueError(f"max_dedupe must be at least 1, got {max_dedupe}")
+        self._history = History(max_history)
         self._max_dedupe = max_dedupe
-        # key -> future of the first copy's fate while it waits for room, None once queued
-        self._seen: OrderedDict[tuple[str, str], asyncio.Future[bool] | None] = OrderedDict()
-        self._waiters: list[_Waiter] = []
+        self._in_hand: dict[Key, WebhookEvent] = {}
         self._accepted = 0
         self._duplicates = 0
         self._rejected = dict.fromkeys((reason.value for reason in Reason), 0)
+        self._closed = False
 
     @property
     def closed(self) -> bool:
-        return self._queue.closed
+        return self._closed
 
     @property
     def events(self) -> tuple[WebhookEvent, ...]:
-        return tuple(self._history)
+        return self._history.events
 
     @property
     def stats(self) -> ReceiverStats:
@@ -113,14 +130,118 @@ class Inbox:
             accepted=self._accepted,
             duplicates=self._duplicates,
             rejected=MappingProxyType(dict(self._rejected)),
-            queued=self._queue.qsize(),
-            max_queued=self._queue.high_water,
-            held_back=self._queue.waiting_putters,
+            queued=self.queued,
+            max_queued=self.max_queued,
+            held_back=self.held_back,
         )
+
+    @property
+    def queued(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def max_queued(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def held_back(self) -> int:
+        raise NotImplementedError
+
+    def crowded(self, max_waiting: int) -> bool:
+        """True when a new delivery would be one too many waiting for room."""
+        return False
 
     def reject(self, reason: Reason) -> None:
         """Count a delivery refused before it became an event."""
         self._rejected[reason.value] += 1
+
+    def _count(self, verdict: Verdict) -> Verdict:
+        if verdict is Verdict.DUPLICATE:
+            self._duplicates += 1
+        elif verdict is not Verdict.ACCEPTED:
+            self.reject(REFUSALS[verdict])
+        return verdict
+
+    async def offer(self, event: WebhookEvent) -> Verdict:
+        raise NotImplementedError
+
+    async def get(self) -> WebhookEvent:
+        """The next event for ``async for``; it stays in hand until :meth:`ack`."""
+        raise NotImplementedError
+
+    async def ack(self, event: WebhookEvent) -> None:
+        """``event`` is handled; it will not be yielded again."""
+        raise NotImplementedError
+
+    async def pending(self) -> list[WebhookEvent]:
+        """Accepted and not yet handled, oldest first: in hand, then queued."""
+        raise NotImplementedError
+
+    async def _consume(self, event: WebhookEvent) -> None:
+        """``wait_for`` returned ``event``: it counts as handled."""
+        raise NotImplementedError
+
+    async def wait_for(
+        self, predicate: Predicate, *, timeout: float, description: str
+    ) -> WebhookEvent:
+        """The oldest event in the history that matches, else the next one to arrive.
+
+        The event returned is handled: it is not yielded by ``async for`` afterwards.
+        """
+        found, seen = self._history.find(predicate)
+        if found is None:
+            found = await self._history.wait(
+                predicate, timeout=timeout, description=description, seen=seen
+            )
+        await self._consume(found)
+        return found
+
+    def close(self) -> None:
+        """Accept nothing more; waiting ``wait_for`` calls fail."""
+        self._closed = True
+        self._history.close()
+
+    async def aclose(self) -> None:
+        """Close, then release what the store holds (files, connections)."""
+        self.close()
+
+
+class Inbox(BaseInbox):
+    """The in-memory store: a bounded queue with dedupe, for one process's lifetime."""
+
+    def __init__(
+        self,
+        *,
+        max_queue: int,
+        max_history: int,
+        max_dedupe: int,
+        hold_timeout: float = float("inf"),
+    ) -> None:
+        for name, value in (("max_queue", max_queue), ("max_history", max_history)):
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
+        super().__init__(max_history=max_history, max_dedupe=max_dedupe)
+        self._queue: ClosableQueue[WebhookEvent] = ClosableQueue(max_queue)
+        self._hold_timeout = hold_timeout
+        # key -> the first copy's fate while it waits for room, None once stored
+        self._seen: OrderedDict[Key, _Fate | None] = OrderedDict()
+        self._iterated = False
+        self._warned_full = False
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    @property
+    def max_queued(self) -> int:
+        return self._queue.high_water
+
+    @property
+    def held_back(self) -> int:
+        return self._queue.waiting_putters
+
+    def crowded(self, max_waiting: int) -> bool:
+        return self._queue.full and self._queue.waiting_putters >= max_waiting
 
     async def offer(self, event: WebhookEvent) -> Verdict:
         """Queue ``event`` unless it is a redelivery; returns once the sender may be answered.
@@ -129,87 +250,87 @@ class Inbox:
         with it, so neither copy is acknowledged before the event is queued.
         """
         key = dedupe_key(event)
-        if key in self._seen:
-            self._seen.move_to_end(key)
-            first = self._seen[key]
-            queued = True if first is None else await asyncio.shield(first)
-            if not queued:
-                self.reject(Reason.CLOSING)
-                return Verdict.CLOSED
-            self._duplicates += 1
-            return Verdict.DUPLICATE
-        fate: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        seen = self._seen
+        if key in seen:
+            seen.move_to_end(key)
+            first = seen[key]
+            if first is None:
+                self._duplicates += 1
+                return Verdict.DUPLICATE
+            await first.decided.wait()
+            verdict = first.verdict
+            return self._count(Verdict.DUPLICATE if verdict is Verdict.ACCEPTED else verdict)
+        if self._closed:
+            return self._count(Verdict.CLOSED)
+        if not self._queue.full:  # the usual case: no waiting, nothing to remember on the side
+            self._remember(key, None)
+            self._store(key, event)
+            return Verdict.ACCEPTED
+        return self._count(await self._offer_when_room(key, event))
+
+    async def _offer_when_room(self, key: Key, event: WebhookEvent) -> Verdict:
+        self._warn_if_nobody_reads()
+        fate = _Fate()
         self._remember(key, fate)
         try:
-            await self._queue.put(event)
-        except BaseException as error:
-            fate.set_result(False)
+            if await self._queue.put(event, self._hold_timeout):
+                fate.verdict = Verdict.ACCEPTED
+                self._accepted += 1
+                if self._history.claim(event):  # a waiting wait_for handled it
+                    self._queue.remove(event)
+            else:
+                fate.verdict = Verdict.BUSY
+        except QueueClosed:
+            fate.verdict = Verdict.CLOSED
+        finally:
+            fate.decided.set()
             if self._seen.get(key) is fate:
-                del self._seen[key]
-            if isinstance(error, QueueClosed):
-                self.reject(Reason.CLOSING)
-                return Verdict.CLOSED
-            raise
-        fate.set_result(True)
-        if self._seen.get(key) is fate:
-            self._seen[key] = None
-        self._record(event)
-        return Verdict.ACCEPTED
+                if fate.verdict is Verdict.ACCEPTED:
+                    self._seen[key] = None
+                else:
+                    del self._seen[key]  # forgotten: a retry is a new delivery
+        return fate.verdict
+
+    def _store(self, key: Key, event: WebhookEvent) -> None:
+        """Record ``event`` and queue it, unless a waiting ``wait_for`` handles it at once."""
+        self._accepted += 1
+        if not self._history.claim(event):
+            self._queue.put_nowait(event)
+
+    def _warn_if_nobody_reads(self) -> None:
+        if self._iterated or self._warned_full:
+            return
+        self._warned_full = True
+        _log.warning(
+            "the receiver's queue is full (max_queue=%d) and no 'async for' reads it: "
+            "deliveries wait for room, then are refused with 503. Read the events with "
+            "'async for' or wait_for(), or raise max_queue",
+            self._queue.maxsize,
+        )
 
     async def get(self) -> WebhookEvent:
-        """The next queued event; raises :class:`InboxClosed` once closed and drained."""
+        self._iterated = True
         try:
-            return await self._queue.get()
+            event = await self._queue.get()
         except QueueClosed:
             raise InboxClosed from None
+        self._in_hand[dedupe_key(event)] = event
+        return event
 
-    async def wait_for(
-        self, predicate: Predicate, *, timeout: float, description: str
-    ) -> WebhookEvent:
-        """The oldest event in the history that matches, else the next one to arrive."""
-        seen = 0
-        for event in tuple(self._history):
-            seen += 1
-            if predicate(event):
-                return event
-        if self.closed:
-            raise ReceiverClosedError(description, seen)
-        waiter = _Waiter(predicate, description, asyncio.get_running_loop().create_future(), seen)
-        self._waiters.append(waiter)
-        try:
-            return await asyncio.wait_for(waiter.future, timeout)
-        except asyncio.TimeoutError:
-            raise EventTimeoutError(description, timeout, waiter.seen) from None
-        finally:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
+    async def ack(self, event: WebhookEvent) -> None:
+        self._in_hand.pop(dedupe_key(event), None)
+
+    async def pending(self) -> list[WebhookEvent]:
+        return [*self._in_hand.values(), *self._queue.items()]
+
+    async def _consume(self, event: WebhookEvent) -> None:
+        self._queue.remove(event)
 
     def close(self) -> None:
-        """Accept nothing more; queued events stay available to ``get``; waiters fail."""
+        super().close()
         self._queue.close()
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.future.done():
-                waiter.future.set_exception(ReceiverClosedError(waiter.description, waiter.seen))
 
-    def _remember(self, key: tuple[str, str], fate: asyncio.Future[bool]) -> None:
+    def _remember(self, key: Key, fate: _Fate | None) -> None:
         self._seen[key] = fate
-        while len(self._seen) > self._max_dedupe:
+        if len(self._seen) > self._max_dedupe:
             self._seen.popitem(last=False)
-
-    def _record(self, event: WebhookEvent) -> None:
-        self._accepted += 1
-        self._history.append(event)
-        if not self._waiters:
-            return
-        for waiter in list(self._waiters):
-            if waiter.future.done():
-                continue
-            waiter.seen += 1
-            try:
-                matched = waiter.predicate(event)
-            except Exception as error:
-                waiter.future.set_exception(error)
-                continue
-            if matched:
-                waiter.future.set_result(event)

@@ -30,14 +30,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 
+from ._connections import ConnectionStats, GuardedServer
 from ._delivery_check import (
     Reason,
     Rejected,
@@ -49,17 +52,32 @@ from ._delivery_check import (
     parse_delivery,
     redact_headers,
 )
-from ._inbox import Inbox, InboxClosed, ReceiverStats, Verdict
+from ._inbox import REFUSALS, BaseInbox, Inbox, InboxClosed, ReceiverStats, Verdict
 from .errors import EventTimeoutError, ReceiverClosedError
 from .events import WebhookEvent
+from .journal import (
+    DEFAULT_CLAIM_AFTER,
+    DEFAULT_DEDUPE_SECONDS,
+    DEFAULT_GROUP,
+    DEFAULT_MAX_PENDING,
+    Journal,
+    open_journal,
+)
+from .journal._inbox import JournalInbox
 
 __all__ = [
     "DEFAULT_AUTH_HEADER",
+    "DEFAULT_HEAD_TIMEOUT",
+    "DEFAULT_HOLD_TIMEOUT",
+    "DEFAULT_KEEPALIVE_TIMEOUT",
     "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_DEDUPE",
     "DEFAULT_MAX_HEADERS",
     "DEFAULT_MAX_HISTORY",
     "DEFAULT_MAX_QUEUE",
+    "DEFAULT_MAX_WAITING",
+    "ConnectionStats",
     "EventTimeoutError",
     "ReceiverClosedError",
     "ReceiverStats",
@@ -80,6 +98,16 @@ DEFAULT_MAX_HISTORY: Final = 1000
 """Recent events kept for ``wait_for`` and :attr:`WebhookReceiver.events`."""
 DEFAULT_MAX_DEDUPE: Final = 10_000
 """Recent (event, request id) keys remembered to recognise redeliveries."""
+DEFAULT_MAX_WAITING: Final = 100
+"""Deliveries that may wait for room at once; more are refused (503) before their body."""
+DEFAULT_HOLD_TIMEOUT: Final = 5.0
+"""Seconds a delivery waits for room before a 503: half a webhook's default 10 s timeout."""
+DEFAULT_MAX_CONNECTIONS: Final = 256
+"""Connections open at once, well below the usual limit of 1024 open files per process."""
+DEFAULT_HEAD_TIMEOUT: Final = 10.0
+"""Seconds from connecting until the request head must be complete."""
+DEFAULT_KEEPALIVE_TIMEOUT: Final = 5.0
+"""Seconds an idle kept-alive connection stays open for the next request."""
 
 
 def _match_any(event: WebhookEvent) -> bool:
@@ -98,6 +126,14 @@ _ACKNOWLEDGEMENTS = {
 }
 """Ready-made answers for the two outcomes a sender hears most."""
 
+_REFUSAL_MESSAGES = {
+    Verdict.CLOSED: "receiver is closing; deliver again later",
+    Verdict.BUSY: "receiver is busy: no room for the event in time; deliver again later",
+    Verdict.FAILED: "the event could not be stored; deliver again later",
+}
+RETRY_AFTER: Final = "1"
+"""Seconds a refused sender is asked to wait before delivering again (``Retry-After``)."""
+
 
 class WebhookReceiver:
     """An aiohttp server on loopback that yields webhook deliveries as typed events.
@@ -115,7 +151,27 @@ class WebhookReceiver:
       back until there is room. ``max_history`` recent events serve ``wait_for``
       and :attr:`events`; ``max_dedupe`` recent (event, request id) keys catch
       redeliveries.
+    - Deliveries held back wait at most ``hold_timeout`` seconds for room (shorter
+      than the 10 s a webhook waits for an answer by default), then are refused
+      with ``503`` and ``Retry-After`` (a webhook with ``retry`` sends them again);
+      at most ``max_waiting`` wait at once: beyond that a delivery gets the same
+      ``503`` before its body is read, so waiting senders cannot grow the memory.
+    - Connections: a request head must be complete within ``head_timeout``
+      seconds of connecting, and the next request on a kept-alive connection must
+      come within ``keepalive_timeout`` seconds, else the connection is closed; at
+      most ``max_connections`` are open at once (one more pushes out the oldest one
+      not serving a request). Malformed requests are logged as one INFO line.
     - ``shutdown_timeout`` bounds how long closing waits for requests in progress.
+    - ``journal``: a SQLite file path or a ``redis://host:port/db`` URL (or a
+      :class:`~aioubiwebhooks.journal.Journal`). A delivery is then answered ``200``
+      only once stored there, and an event is forgotten only once handled: when
+      the ``async for`` body asks for the next event, or on :meth:`ack`
+      (``auto_ack=False`` leaves it to :meth:`ack` alone). After a restart, what was
+      accepted and not handled is yielded again. A journal holding ``max_pending``
+      unhandled events answers ``503``; redeliveries are recognised for
+      ``dedupe_seconds``. With Redis: consumer group ``group``, this process's name
+      ``consumer`` (host and pid), and events a dead consumer held are claimed
+      after ``claim_after`` seconds.
     """
 
     def __init__(
@@ -133,11 +189,43 @@ class WebhookReceiver:
         max_dedupe: int = DEFAULT_MAX_DEDUPE,
         body_timeout: float = 10.0,
         shutdown_timeout: float = 2.0,
+        max_waiting: int = DEFAULT_MAX_WAITING,
+        hold_timeout: float = DEFAULT_HOLD_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        head_timeout: float = DEFAULT_HEAD_TIMEOUT,
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
+        journal: str | os.PathLike[str] | Journal | None = None,
+        auto_ack: bool = True,
+        group: str = DEFAULT_GROUP,
+        consumer: str | None = None,
+        claim_after: float = DEFAULT_CLAIM_AFTER,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        dedupe_seconds: float = DEFAULT_DEDUPE_SECONDS,
     ) -> None:
-        if max_body < 1 or max_headers < 1:
-            raise ValueError("max_body and max_headers must be at least 1")
-        if body_timeout <= 0 or shutdown_timeout < 0:
-            raise ValueError("body_timeout must be positive and shutdown_timeout not negative")
+        for name, count in (
+            ("max_body", max_body),
+            ("max_headers", max_headers),
+            ("max_connections", max_connections),
+        ):
+            if count < 1:
+                raise ValueError(f"{name} must be at least 1, got {count}")
+        if max_waiting < 0:
+            raise ValueError(f"max_waiting must not be negative, got {max_waiting}")
+        for name, seconds in (
+            ("body_timeout", body_timeout),
+            ("head_timeout", head_timeout),
+            ("keepalive_timeout", keepalive_timeout),
+            ("hold_timeout", hold_timeout),
+        ):
+            if not seconds > 0:
+                raise ValueError(f"{name} must be positive, got {seconds}")
+        if shutdown_timeout < 0:
+            raise ValueError("shutdown_timeout must not be negative")
+        self._max_waiting = max_waiting
+        self._max_connections = max_connections
+        self._head_timeout = head_timeout
+        self._keepalive_timeout = keepalive_timeout
+        self._server: GuardedServer | None = None
         self._host = host
         self._requested_port = port
         self._path = path if path.startswith("/") else f"/{path}"
@@ -147,9 +235,31 @@ class WebhookReceiver:
         self._max_headers = max_headers
         self._body_timeout = body_timeout
         self._shutdown_timeout = shutdown_timeout
-        self._inbox = Inbox(max_queue=max_queue, max_history=max_history, max_dedupe=max_dedupe)
+        self._auto_ack = auto_ack
+        self._inbox: BaseInbox
+        if journal is None:
+            self._inbox = Inbox(
+                max_queue=max_queue,
+                max_history=max_history,
+                max_dedupe=max_dedupe,
+                hold_timeout=hold_timeout,
+            )
+        else:
+            store = open_journal(
+                journal,
+                group=group,
+                consumer=consumer,
+                claim_after=claim_after,
+                max_pending=max_pending,
+                dedupe_seconds=dedupe_seconds,
+            )
+            self._inbox = JournalInbox(store, max_history=max_history, max_dedupe=max_dedupe)
         self._runner: web.BaseRunner | None = None
         self._port: int | None = None
+        # the event each consuming task holds: handled once the task asks for the next one
+        self._in_hand: weakref.WeakKeyDictionary[asyncio.Task[Any], WebhookEvent] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # --- lifetime --------------------------------------------------------------------------
 
@@ -169,16 +279,22 @@ class WebhookReceiver:
         """Bind and start serving; a receiver starts once."""
         if self._runner is not None or self._inbox.closed:
             raise RuntimeError("a WebhookReceiver can be started only once")
-        server = web.Server(
+        server = GuardedServer(
             self._handle,
+            max_connections=self._max_connections,
+            head_timeout=self._head_timeout,
+            keepalive_timeout=self._keepalive_timeout,
             access_log=None,
             # aiohttp refuses header floods in its parser, with a plain-text answer; leave
             # it room so that a moderate excess gets this receiver's JSON 431 instead.
             max_headers=2 * self._max_headers + 2,
         )
+        if isinstance(self._inbox, JournalInbox):
+            await self._inbox.start()
         runner = web.ServerRunner(server, shutdown_timeout=self._shutdown_timeout)
         await runner.setup()
         self._runner = runner
+        self._server = server
         try:
             site = web.TCPSite(runner, self._host, self._requested_port)
             await site.start()
@@ -189,11 +305,14 @@ class WebhookReceiver:
         _log.info("receiving webhook deliveries at %s", self.url)
 
     async def close(self) -> None:
-        """Stop serving; queued events stay available to ``async for`` until drained."""
+        """Stop serving. In memory, queued events stay available to ``async for`` until
+        drained; with a journal they stay stored for the next start, and ``async for`` ends.
+        """
         self._inbox.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        await self._inbox.aclose()
 
     # --- where it listens ------------------------------------------------------------------
 
@@ -224,11 +343,34 @@ class WebhookReceiver:
         return self
 
     async def __anext__(self) -> WebhookEvent:
-        """The next delivery; each event goes to exactly one of several concurrent loops."""
+        """The next delivery; each event goes to exactly one of several concurrent loops.
+
+        Asking for the next event marks the one this task got before as handled.
+        """
+        task = asyncio.current_task()
+        assert task is not None
+        previous = self._in_hand.pop(task, None)
+        if previous is not None and self._auto_ack:
+            await self._inbox.ack(previous)
         try:
-            return await self._inbox.get()
+            event = await self._inbox.get()
         except InboxClosed:
             raise StopAsyncIteration from None
+        self._in_hand[task] = event
+        return event
+
+    async def ack(self, event: WebhookEvent) -> None:
+        """Mark ``event`` handled: with a journal, it will not be yielded again after a restart.
+
+        Returns once that is stored. Needed with ``auto_ack=False``, where events are
+        handed to other tasks; with the default, asking for the next event does it.
+        Acknowledging an event twice, or one not in hand, does nothing.
+        """
+        await self._inbox.ack(event)
+
+    async def pending(self) -> list[WebhookEvent]:
+        """Events accepted and not yet handled, oldest first (with Redis: of every receiver)."""
+        return await self._inbox.pending()
 
     async def wait_for(
         self,
@@ -240,9 +382,10 @@ class WebhookReceiver:
         """The first event matching ``predicate``, among those already received or to come.
 
         Looks at the history first (the last ``max_history`` events), so a delivery
-        that arrived before the call is found; takes nothing from the ``async for``
-        stream. Raises :class:`EventTimeoutError` (a ``TimeoutError``) naming what it
-        waited for and how many events it saw, or :class:`ReceiverClosedError`.
+        that arrived before the call is found. The event returned is handled: if
+        ``async for`` has not yielded it yet, it never will. Raises
+        :class:`EventTimeoutError` (a ``TimeoutError``) naming what it waited for and
+        how many events it saw, or :class:`ReceiverClosedError`.
         """
         check = predicate or _match_any
         return await self._inbox.wait_for(
@@ -258,6 +401,13 @@ class WebhookReceiver:
     def stats(self) -> ReceiverStats:
         return self._inbox.stats
 
+    @property
+    def connections(self) -> ConnectionStats:
+        """Open connections, the most at once, and those closed early (by reason)."""
+        if self._server is None:
+            return ConnectionStats(0, 0, 0, 0, 0, 0)
+        return self._server.stats
+
     def __repr__(self) -> str:
         where = self.url if self._port is not None else f"{self._host}:{self._requested_port}"
         secret = "set" if self._secret is not None else "none"
@@ -270,6 +420,16 @@ class WebhookReceiver:
     # --- HTTP ------------------------------------------------------------------------------
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        server, protocol = self._server, request.protocol
+        if server is None:
+            return await self._deliver(request)
+        server.request_started(protocol)
+        try:
+            return await self._deliver(request)
+        finally:
+            server.request_finished(protocol)
+
+    async def _deliver(self, request: web.BaseRequest) -> web.StreamResponse:
         received_at = datetime.now(timezone.utc)
         try:
             check_route(request.path, request.method, self._path)
@@ -278,6 +438,8 @@ class WebhookReceiver:
                 request.headers.get(self._secret_header), self._secret, self._secret_header
             )
             check_content_length(request.content_length, self._max_body)
+            if self._inbox.crowded(self._max_waiting):
+                raise Rejected(Reason.BUSY, _REFUSAL_MESSAGES[Verdict.BUSY])
             body = await self._read_body(request)
             headers = redact_headers(
                 request.headers, self._secret_header if self._secret is not None else None
@@ -286,11 +448,14 @@ class WebhookReceiver:
         except Rejected as rejection:
             return self._refuse(request, rejection)
         verdict = await self._inbox.offer(event)
-        if verdict is Verdict.CLOSED:  # counted by the inbox
-            closing = Rejected(Reason.CLOSING, "receiver is closing; deliver again later")
-            _log.debug("refused delivery from %s: %s", request.remote, closing)
-            return self._answer(closing.status, closing.body())
-        return web.Response(body=_ACKNOWLEDGEMENTS[verdict], content_type="application/json")
+        acknowledgement = _ACKNOWLEDGEMENTS.get(verdict)
+        if acknowledgement is None:  # counted by the inbox
+            refusal = Rejected(REFUSALS[verdict], _REFUSAL_MESSAGES[verdict])
+            _log.debug("refused delivery from %s: %s", request.remote, refusal)
+            response = self._answer(refusal.status, refusal.body())
+            response.headers["Retry-After"] = RETRY_AFTER
+            return response
+        return web.Response(body=acknowledgement, content_type="application/json")
 
     async def _read_body(self, request: web.BaseRequest) -> bytes:
         try:
@@ -318,7 +483,9 @@ class WebhookReceiver:
         response = self._answer(rejection.status, rejection.body())
         if rejection.reason is Reason.METHOD_NOT_ALLOWED:
             response.headers["Allow"] = "POST"
-        if rejection.reason in (Reason.TOO_LARGE, Reason.BODY_TIMEOUT):
+        if rejection.reason is Reason.BUSY:
+            response.headers["Retry-After"] = RETRY_AFTER
+        if rejection.reason in (Reason.TOO_LARGE, Reason.BODY_TIMEOUT, Reason.BUSY):
             response.force_close()  # do not read the rest of an unwanted body
         return response
 

@@ -144,7 +144,7 @@ async def _receiver(run_sender: Callable[[str], Awaitable[int]], expected: int) 
 
         async def consume() -> None:
             async for event in receiver:
-                seen.add(event.request_id)
+                seen.add(str(event.request_id))
                 if len(seen) >= expected:
                     return
 

@@ -95,6 +95,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "sent either way (default 300/60, as the service)",
     )
     parser.add_argument(
+        "--reset-rounding",
+        choices=("up", "down"),
+        default="up",
+        help="round x-ratelimit-reset's seconds up (default) or down, as a Redis TTL does",
+    )
+    parser.add_argument(
         "--seed",
         default=None,
         metavar="FILE",
@@ -160,6 +166,7 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         token=args.token,
         seed=args.seed,
         rate_limit=args.rate_limit,
+        reset_rounding=args.reset_rounding,
         test_delay=args.test_delay,
         admin=args.admin,
         allow_targets=args.allow_target,

@@ -45,8 +45,6 @@ STATE_KEY: Final = web.AppKey("aioubiwebhooks_emulator_state", EmulatorState)
 API_PREFIXES: Final = {"v2_1": "/v2.1", "v2": "/v2"}
 """Route-name namespace -> URL prefix: the API is served under both versions."""
 ADMIN_PREFIX: Final = "/_emulator"
-_DROPPED: Final = "aioubiwebhooks_emulator_dropped"
-
 DEFAULT_TOKEN: Final = "emulator-token"  # noqa: S105 - a placeholder, not a secret
 """What ``Emulator.token`` is when no token was configured (any non-empty token passes)."""
 
@@ -142,7 +140,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         state.stats.server_errors += 1
         _log.exception("emulator: unexpected error on %s %s", request.method, request.path)
         response = json_error(500, "Internal server error")
-    if counted and not request.get(_DROPPED):
+    if counted and not isinstance(response, _Dropped):
         state.stats.statuses[response.status] += 1
     return response
 
@@ -189,10 +187,13 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
     return response
 
 
+class _Dropped(web.Response):
+    """Stands for an answer never sent: the connection was aborted instead."""
+
+
 def _drop(request: web.Request) -> web.StreamResponse:
     """Abort the connection; the response returned is never sent (aiohttp sees it closed)."""
-    request[_DROPPED] = True
     transport = request.transport
     if transport is not None:
         transport.abort()
-    return web.Response(status=500)
+    return _Dropped(status=500)

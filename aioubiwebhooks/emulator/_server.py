@@ -24,6 +24,7 @@ from ._delivery import DelaySource, DeliveryRecord
 from ._faults import FaultInjector
 from ._http import DEFAULT_TOKEN
 from ._problems import NotFound
+from ._ratelimit import ResetRounding
 from ._rules import Limits
 from ._state import EmulatorState, SeedSource, Stats
 from ._store import DEFAULT_MAX_PENDING_TESTS
@@ -59,9 +60,11 @@ class Emulator:
     clients of this emulator (the real service keeps one per source IP, and tests
     all come from 127.0.0.1), starting at the first request after the previous
     window ended; 429 answers and requests without the right token do not use up
-    budget. Every API answer carries ``x-ratelimit-limit``, ``-remaining`` and
-    ``-reset``, as the service's do; without a rate limit (the default here, unlike
-    the ``emulator`` command) they report a limit of a billion requests a minute.
+    budget. ``reset_rounding`` says how ``x-ratelimit-reset`` rounds the seconds left:
+    ``"up"`` (default) or ``"down"`` (as a Redis TTL does). Every API answer carries
+    ``x-ratelimit-limit``, ``-remaining`` and ``-reset``, as the service's do; without a
+    rate limit (the default here, unlike the ``emulator`` command) they report a limit
+    of a billion requests a minute.
 
     ``protected_mask`` reads protected header values back as that text instead of
     null (no public source says which the service does). ``finished_status`` is what
@@ -87,6 +90,7 @@ class Emulator:
         token: str | None = None,
         seed: SeedSource = None,
         rate_limit: tuple[int, float] | None = None,
+        reset_rounding: ResetRounding = "up",
         test_delay: DelaySource = 0.0,
         admin: bool = False,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
@@ -106,6 +110,7 @@ class Emulator:
             token=token,
             seed=seed,
             rate_limit=rate_limit,
+            reset_rounding=reset_rounding,
             test_delay=test_delay,
             delivery_concurrency=delivery_concurrency,
             retry_pause=retry_pause,

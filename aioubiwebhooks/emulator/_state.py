@@ -16,7 +16,7 @@ import attrs
 
 from ._delivery import AttemptOutcome, DelaySource, Deliverer, FinishedStatus
 from ._faults import FaultInjector
-from ._ratelimit import FixedWindow
+from ._ratelimit import FixedWindow, ResetRounding
 from ._rules import Limits
 from ._seed import DEFAULT_SEED, Seed, load_seed, parse_seed
 from ._store import DEFAULT_MAX_PENDING_TESTS, DEFAULT_MAX_TESTS, Store
@@ -108,6 +108,7 @@ class EmulatorState:
         token: str | None = None,
         seed: SeedSource = None,
         rate_limit: tuple[int, float] | None = None,
+        reset_rounding: ResetRounding = "up",
         test_delay: DelaySource = 0.0,
         delivery_concurrency: int = 32,
         delivery_attempts: int = 3,
@@ -136,8 +137,9 @@ class EmulatorState:
         self.target_policy = TargetPolicy.of(allow_targets)
         self.store.apply_seed(self.seed)
         self.limiter: FixedWindow | None = None
+        self.reset_rounding: ResetRounding = reset_rounding
         self.rate_limit = rate_limit
-        self.open_window = FixedWindow(OPEN_LIMIT, OPEN_WINDOW)
+        self.open_window = FixedWindow(OPEN_LIMIT, OPEN_WINDOW, rounding=reset_rounding)
         self.deliverer = Deliverer(
             on_finish=self._test_finished,
             on_attempt=self._delivery_attempted,
@@ -173,7 +175,9 @@ class EmulatorState:
 
     @rate_limit.setter
     def rate_limit(self, value: tuple[int, float] | None) -> None:
-        self.limiter = None if value is None else FixedWindow(value[0], value[1])
+        self.limiter = None
+        if value is not None:
+            self.limiter = FixedWindow(value[0], value[1], rounding=self.reset_rounding)
 
     @property
     def window(self) -> FixedWindow:

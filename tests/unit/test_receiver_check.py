@@ -135,7 +135,7 @@ def test_redaction_hides_only_the_secret_header_in_any_case() -> None:
     headers = redact_headers(raw, "Authorization")
     assert headers["Authorization"] == HIDDEN
     assert headers.getall("x-other") == ["1", "2"]
-    assert list(headers.keys()) == ["authorization", "X-Other", "X-Other"]
+    assert [name for name, _ in headers.items()] == ["authorization", "X-Other", "X-Other"]
     assert redact_headers(raw, None)["authorization"] == "Token abc"
 
 
@@ -203,44 +203,89 @@ def test_unknown_keys_are_tolerated(extra: dict[str, Any]) -> None:
     assert not event.has_result
 
 
+@pytest.mark.parametrize("value", [None, "absent"])
+def test_a_delivery_without_its_event_is_400_naming_it(value: Any) -> None:
+    body = payload()
+    if value == "absent":
+        del body["event"]
+    else:
+        body["event"] = value
+    error = rejected(parse, body)
+    assert (error.status, error.reason, error.field) == (400, Reason.BAD_PAYLOAD, "event")
+    assert error.body()["error"] == "event: missing"
+
+
 @pytest.mark.parametrize(
-    "field",
+    ("field", "attribute"),
     [
-        "event",
-        "deployment_id",
-        "deployment_name",
-        "deployment_version_id",
-        "deployment_version_name",
-        "request_id",
-        "status",
-        "text",
+        ("deployment_id", "object_id"),
+        ("deployment_name", "object_name"),
+        ("deployment_version_id", "version_id"),
+        ("deployment_version_name", "version_name"),
+        ("request_id", "request_id"),
+        ("status", "status"),
+        ("text", "text"),
     ],
 )
-def test_missing_field_is_400_naming_it(field: str) -> None:
+def test_optional_keys_may_be_missing_or_null(field: str, attribute: str) -> None:
     body = payload()
     del body[field]
-    error = rejected(parse, body)
-    assert (error.status, error.reason, error.field) == (400, Reason.BAD_PAYLOAD, field)
-    assert error.body()["error"] == f"{field}: missing"
+    assert getattr(parse(body), attribute) is None
+    assert getattr(parse({**body, field: None}), attribute) is None
 
 
-@pytest.mark.parametrize("value", [None, 1, True, ["x"], {"a": 1}])
+@pytest.mark.parametrize("value", [1, True, ["x"], {"a": 1}])
 def test_wrong_type_is_400_naming_the_field(value: Any) -> None:
     error = rejected(parse, payload(request_id=value))
     assert (error.status, error.field) == (400, "request_id")
     assert "must be a string" in error.message
 
 
-def test_keys_must_match_the_event_object_type() -> None:
-    body = payload("deployment", event="pipeline_request_started")
-    error = rejected(parse, body)
-    assert error.field == "pipeline_id"
+def test_keys_of_another_object_type_are_kept_as_extra() -> None:
+    event = parse(payload("deployment", event="pipeline_request_started"))
+    assert isinstance(event, PipelineEvent)
+    assert event.object_name is None
+    assert event.extra["deployment_name"] == "my-object"
 
 
-def test_unknown_event_type_is_400() -> None:
-    error = rejected(parse, payload(event="deployment_request_exploded"))
-    assert (error.status, error.field) == (400, "event")
-    assert "deployment_request_completed" in error.message
+@pytest.mark.parametrize(
+    ("name", "object_type"),
+    [
+        ("experiment_run_completed", "experiment"),
+        ("deployment_request_exploded", ObjectType.DEPLOYMENT),
+    ],
+)
+def test_an_unknown_event_is_kept_as_its_string(name: str, object_type: Any) -> None:
+    body = {"event": name, "experiment_id": "e-1", "run": 7}
+    event = parse(body)
+    assert event.event == name
+    assert not isinstance(event.event, EventType)
+    assert event.object_type == object_type
+    assert event.event_name == name
+    assert event.request_id is None
+    assert event.payload() == body
+    assert json.loads(event_to_json(event))["event"] == name
+
+
+def test_unknown_experiment_event_reads_its_object_keys() -> None:
+    event = parse({"event": "experiment_run_finished", "experiment_name": "exp", "request_id": "r"})
+    assert type(event) is WebhookEvent
+    assert (event.object_type, event.object_name, event.request_id) == ("experiment", "exp", "r")
+    assert event.extra == {}
+
+
+@pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])
+def test_a_finished_event_reports_any_outcome(status: str) -> None:
+    event = parse(payload(event="deployment_request_finished", status=status))
+    assert (event.event, event.status) == (EventType.DEPLOYMENT_REQUEST_FINISHED, status)
+
+
+def test_dedupe_key_without_a_request_id_is_the_body_digest() -> None:
+    first = parse(b'{"event": "experiment_run_started", "n": 1}')
+    again = parse(b'{"event": "experiment_run_started", "n": 1}')
+    other = parse(b'{"event": "experiment_run_started", "n": 2}')
+    assert dedupe_key(first) == dedupe_key(again) != dedupe_key(other)
+    assert dedupe_key(first)[1].startswith("sha256:")
 
 
 @pytest.mark.parametrize(

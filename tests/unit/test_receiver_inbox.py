@@ -218,13 +218,18 @@ async def test_history_is_bounded_and_in_arrival_order() -> None:
     assert [e.request_id for e in box.events] == ["c", "d", "e"]
 
 
-async def test_wait_for_finds_an_event_that_already_arrived_without_taking_it() -> None:
+async def test_wait_for_finds_an_event_that_already_arrived_and_handles_it() -> None:
     box = inbox()
     await box.offer(event("a"))
     await box.offer(event("b"))
     found = await box.wait_for(lambda e: e.request_id == "b", timeout=1, description="b")
     assert found.request_id == "b"
-    assert [(await box.get()).request_id, (await box.get()).request_id] == ["a", "b"]
+    assert box.stats.queued == 1  # "b" left the stream: wait_for handled it
+    assert (await box.get()).request_id == "a"
+    assert [e.request_id for e in await box.pending()] == ["a"]
+    # the history still has both, for another wait_for
+    again = await box.wait_for(lambda e: e.request_id == "b", timeout=1, description="b")
+    assert again is found
 
 
 async def test_wait_for_sees_an_event_that_arrives_later() -> None:
@@ -237,7 +242,8 @@ async def test_wait_for_sees_an_event_that_arrives_later() -> None:
     assert not waiting.done()
     await box.offer(event("x"))
     assert (await waiting).request_id == "x"
-    assert (await box.get()).request_id == "w"  # the stream still has both
+    assert (await box.get()).request_id == "w"  # "x" was handled by wait_for
+    assert box.stats.queued == 0
 
 
 async def test_wait_for_misses_nothing_in_a_burst() -> None:
