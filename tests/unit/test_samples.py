@@ -3,19 +3,23 @@
 ``tests/samples/`` keeps the request and answer examples of the API reference and the
 delivery payloads of the UbiOps docs, each saying where it comes from. Here the
 client's readers must take every documented answer and carry each documented value
-into the model unchanged (written back, the documented keys come out equal), and its
-writers must send every documented request field as documented.
+into the model unchanged (written back, the documented keys come out equal), its
+writers must send every documented request field as documented, and the receiver's
+reader must type every key of a documented delivery.
 ``tests/integration/test_emulator_samples.py`` holds the emulator to the same samples.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from _emulator_helpers import SAMPLES, Sample, load_samples
+from _emulator_helpers import SAMPLES, Sample, load_samples, shape_differences
+from multidict import CIMultiDict, CIMultiDictProxy
 
+from aioubiwebhooks._delivery_check import parse_delivery
 from aioubiwebhooks._wire import (
     create_json,
     decode_webhooks,
@@ -109,9 +113,31 @@ def test_the_documented_test_request_is_written_as_documented() -> None:
     )
 
 
-def test_shape_differences_sees_keys_and_types() -> None:
-    from _emulator_helpers import shape_differences
+@pytest.mark.parametrize("sample", load_samples("delivery"), ids=lambda s: s.name)
+def test_a_documented_delivery_is_read_with_every_key_typed(sample: Sample) -> None:
+    body = sample.body
+    event = parse_delivery(
+        json.dumps(body).encode(),
+        headers=CIMultiDictProxy(CIMultiDict()),
+        received_at=datetime.now(timezone.utc),
+    )
+    prefix = str(event.object_type)
+    assert event.event_name == body["event"]
+    assert (event.object_id, event.object_name) == (body[f"{prefix}_id"], body[f"{prefix}_name"])
+    assert (event.version_id, event.version_name) == (
+        body[f"{prefix}_version_id"],
+        body[f"{prefix}_version_name"],
+    )
+    assert (event.request_id, event.status, event.text) == (
+        body["request_id"],
+        body["status"],
+        body["text"],
+    )
+    assert event.extra == {}  # every documented key has its field
+    assert not event.has_result
 
+
+def test_shape_differences_sees_keys_and_types() -> None:
     documented = {"a": 1, "b": [{"k": "v"}], "labels": {"x": "y"}, "c": None}
     assert shape_differences(documented, {"a": 2, "b": [], "labels": {}, "c": None}) == []
     assert shape_differences(documented, {**documented, "labels": {"other": "z"}}) == []
