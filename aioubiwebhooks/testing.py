@@ -4,7 +4,9 @@
   loopback port, seeded with the ``demo`` project, fresh for every test. Options go
   in a marker: ``@pytest.mark.ubiops_emulator(token="T", rate_limit=(10, 1))``.
 - ``webhook_receiver``: a running :class:`~aioubiwebhooks.receiver.WebhookReceiver`
-  (``.url`` is where deliveries go); options in ``@pytest.mark.webhook_receiver(...)``.
+  (``.url`` is where deliveries go); options in ``@pytest.mark.webhook_receiver(...)``,
+  ``journal`` included: a path or ``redis://`` URL, or ``True`` for a SQLite file in
+  the test's temporary folder.
 
 Both are async fixtures and need pytest-asyncio. Pytest imports this module for every
 project that has aioubiwebhooks installed, so it imports nothing heavy up front and
@@ -78,5 +80,9 @@ async def webhook_receiver(request: pytest.FixtureRequest) -> AsyncIterator[Webh
     """A started webhook receiver on a free loopback port; ``.url`` is where to deliver."""
     from .receiver import WebhookReceiver
 
-    async with WebhookReceiver(**_options(request, "webhook_receiver")) as receiver:
+    options = _options(request, "webhook_receiver")
+    if options.get("journal") is True:
+        folder = request.getfixturevalue("tmp_path")
+        options["journal"] = folder / "webhook-events.db"
+    async with WebhookReceiver(**options) as receiver:
         yield receiver
