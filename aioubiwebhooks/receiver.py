@@ -254,6 +254,7 @@ class WebhookReceiver:
                 dedupe_seconds=dedupe_seconds,
             )
             self._inbox = JournalInbox(store, max_history=max_history, max_dedupe=max_dedupe)
+        self._tracks_hands = journal is not None and auto_ack
         self._runner: web.BaseRunner | None = None
         self._port: int | None = None
         # the event each consuming task holds: handled once the task asks for the next one
@@ -347,10 +348,15 @@ class WebhookReceiver:
 
         Asking for the next event marks the one this task got before as handled.
         """
+        if not self._tracks_hands:  # in memory, taking an event is all there is to it
+            try:
+                return await self._inbox.get()
+            except InboxClosed:
+                raise StopAsyncIteration from None
         task = asyncio.current_task()
         assert task is not None
         previous = self._in_hand.pop(task, None)
-        if previous is not None and self._auto_ack:
+        if previous is not None:
             await self._inbox.ack(previous)
         try:
             event = await self._inbox.get()
@@ -458,6 +464,11 @@ class WebhookReceiver:
         return web.Response(body=acknowledgement, content_type="application/json")
 
     async def _read_body(self, request: web.BaseRequest) -> bytes:
+        content = request.content
+        if content.is_eof():  # the whole body came with the head: no deadline to set
+            body = content.read_nowait()
+            check_body_size(len(body), self._max_body)
+            return body
         try:
             if sys.version_info >= (3, 11):  # a deadline without a task per delivery
                 async with asyncio.timeout(self._body_timeout):
