@@ -10,19 +10,26 @@
         async for event in rx:              # every acknowledged delivery, once
             ...
 
+    async with WebhookReceiver(port=8080, journal="events.db") as rx:   # durable
+        async for event in rx:
+            await handle(event)             # handled when the loop asks for the next
+
 Each delivery is checked (route, header count, secret, size, JSON shape) by the
 pure functions of :mod:`aioubiwebhooks._delivery_check`; a refusal is answered with
 a JSON ``{"error": ...}`` body and counted in :attr:`WebhookReceiver.stats`. An
 accepted delivery is answered ``200`` only once its event is in the bounded
 queue: when consumers fall behind, senders wait (back-pressure) rather than
 events being dropped. Redeliveries (same event and request id) are acknowledged
-but yielded once. The bounds are documented in :mod:`aioubiwebhooks._inbox`.
+but yielded once. The bounds are documented in :mod:`aioubiwebhooks._inbox`. With
+a journal (:mod:`aioubiwebhooks.journal`) the event is stored before the ``200``
+and forgotten only once handled, so a restart loses nothing acknowledged.
 
 Closing (leaving ``async with``) stops the server; deliveries still waiting for
 room are answered ``503`` (not acknowledged, so a retrying sender tries again),
 pending :meth:`~WebhookReceiver.wait_for` calls raise :class:`ReceiverClosedError`,
 and ``async for`` first drains the events already queued (all of them were
-acknowledged) and then ends.
+acknowledged) and then ends; with a journal it ends at once, the events not yet
+yielded staying stored for the next start.
 """
 
 from __future__ import annotations
