@@ -146,8 +146,12 @@ class BaseInbox:
     def held_back(self) -> int:
         raise NotImplementedError
 
-    def crowded(self, max_waiting: int) -> bool:
-        """True when a new delivery would be one too many waiting for room."""
+    def crowded(self, max_waiting: int, in_flight: int) -> bool:
+        """True when a new delivery would be one too many waiting for room.
+
+        ``in_flight``: deliveries whose body is being read or whose event waits to be
+        stored; refusing before the body is read keeps those bodies out of memory.
+        """
         return False
 
     def reject(self, reason: Reason) -> None:
@@ -239,8 +243,8 @@ class Inbox(BaseInbox):
     def held_back(self) -> int:
         return self._queue.waiting_putters
 
-    def crowded(self, max_waiting: int) -> bool:
-        return self._queue.full and self._queue.waiting_putters >= max_waiting
+    def crowded(self, max_waiting: int, in_flight: int) -> bool:
+        return self._queue.qsize() + in_flight >= self._queue.maxsize + max_waiting
 
     async def offer(self, event: WebhookEvent) -> Verdict:
         """Queue ``event`` unless it is a redelivery; returns once the sender may be answered.

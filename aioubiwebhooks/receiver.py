@@ -106,7 +106,7 @@ DEFAULT_MAX_HISTORY: Final = 1000
 DEFAULT_MAX_DEDUPE: Final = 10_000
 """Recent (event, request id) keys remembered to recognise redeliveries."""
 DEFAULT_MAX_WAITING: Final = 100
-"""Deliveries that may wait for room at once; more are refused (503) before their body."""
+"""Deliveries beyond ``max_queue`` that may be read or wait for room at once; more get 503."""
 DEFAULT_HOLD_TIMEOUT: Final = 5.0
 """Seconds a delivery waits for room before a 503: half a webhook's default 10 s timeout."""
 DEFAULT_MAX_CONNECTIONS: Final = 256
@@ -161,8 +161,9 @@ class WebhookReceiver:
     - Deliveries held back wait at most ``hold_timeout`` seconds for room (shorter
       than the 10 s a webhook waits for an answer by default), then are refused
       with ``503`` and ``Retry-After`` (a webhook with ``retry`` sends them again);
-      at most ``max_waiting`` wait at once: beyond that a delivery gets the same
-      ``503`` before its body is read, so waiting senders cannot grow the memory.
+      beyond ``max_queue + max_waiting`` deliveries queued, being read or waiting at
+      once, a delivery gets the same ``503`` before its body is read, so waiting
+      senders cannot grow the memory.
     - Connections: a request head must be complete within ``head_timeout``
       seconds of connecting, and the next request on a kept-alive connection must
       come within ``keepalive_timeout`` seconds, else the connection is closed; at
@@ -229,6 +230,8 @@ class WebhookReceiver:
         if shutdown_timeout < 0:
             raise ValueError("shutdown_timeout must not be negative")
         self._max_waiting = max_waiting
+        self._in_flight = 0  # deliveries past the checks whose event is not yet stored
+        self._hidden_header = secret_header if secret is not None else None
         self._max_connections = max_connections
         self._head_timeout = head_timeout
         self._keepalive_timeout = keepalive_timeout
@@ -434,15 +437,8 @@ class WebhookReceiver:
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         server, protocol = self._server, request.protocol
-        if server is None:
-            return await self._deliver(request)
-        server.request_started(protocol)
-        try:
-            return await self._deliver(request)
-        finally:
-            server.request_finished(protocol)
-
-    async def _deliver(self, request: web.BaseRequest) -> web.StreamResponse:
+        if server is not None:
+            server.request_started(protocol)
         received_at = datetime.now(timezone.utc)
         try:
             check_route(request.path, request.method, self._path)
@@ -451,16 +447,23 @@ class WebhookReceiver:
                 request.headers.get(self._secret_header), self._secret, self._secret_header
             )
             check_content_length(request.content_length, self._max_body)
-            if self._inbox.crowded(self._max_waiting):
+            if self._inbox.crowded(self._max_waiting, self._in_flight):
                 raise Rejected(Reason.BUSY, _REFUSAL_MESSAGES[Verdict.BUSY])
-            body = await self._read_body(request)
-            headers = redact_headers(
-                request.headers, self._secret_header if self._secret is not None else None
-            )
-            event = parse_delivery(body, headers=headers, received_at=received_at)
+            self._in_flight += 1  # from here its body may be held in memory
+            try:
+                event = parse_delivery(
+                    await self._read_body(request),
+                    headers=redact_headers(request.headers, self._hidden_header),
+                    received_at=received_at,
+                )
+                verdict = await self._inbox.offer(event)
+            finally:
+                self._in_flight -= 1
         except Rejected as rejection:
             return self._refuse(request, rejection)
-        verdict = await self._inbox.offer(event)
+        finally:
+            if server is not None:
+                server.request_finished(protocol)
         acknowledgement = _ACKNOWLEDGEMENTS.get(verdict)
         if acknowledgement is None:  # counted by the inbox
             refusal = Rejected(REFUSALS[verdict], _REFUSAL_MESSAGES[verdict])
