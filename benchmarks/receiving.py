@@ -263,10 +263,16 @@ async def _round(name: str, count: int, journal: str | None = None) -> ReceiveSa
     return ReceiveSample(count, seconds, cpu, lost, clock["sender_cpu"])
 
 
-def run(count: int, rounds: int, *, log: Callable[[str], None] = print) -> ReceivingResult:
-    result = ReceivingResult(count, rounds, {name: [] for name in SERVERS})
+def run(
+    count: int,
+    rounds: int,
+    *,
+    log: Callable[[str], None] = print,
+    servers: tuple[str, ...] = SERVERS,
+) -> ReceivingResult:
+    result = ReceivingResult(count, rounds, {name: [] for name in servers})
     for round_index in range(rounds):
-        for name in rotate(SERVERS, round_index):
+        for name in rotate(servers, round_index):
             with _journal(name) as journal:
                 sample = asyncio.run(_round(name, count, journal))
             result.samples[name].append(sample)
@@ -281,8 +287,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--no-journals", action="store_true", help="only the in-memory receiver and the bare one"
+    )
     args = parser.parse_args()
-    print(run(args.count, args.rounds).to_markdown())
+    servers = (RECEIVER, BARE) if args.no_journals else SERVERS
+    print(run(args.count, args.rounds, servers=servers).to_markdown())
 
 
 if __name__ == "__main__":
