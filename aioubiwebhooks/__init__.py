@@ -3,6 +3,7 @@
 from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._retry import RetryPolicy, is_testing, set_testing
+from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
 from .bulk import BulkProgress
 from .errors import (
@@ -16,16 +17,21 @@ from .errors import (
     NotAttemptedError,
     NotFoundError,
     PermissionDeniedError,
+    PlanBlockedError,
     RateLimitError,
     ReceiverClosedError,
+    RedirectError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     TestFailedError,
     TestTimeoutError,
+    TlsError,
     UbiOpsError,
     ValidationError,
 )
 from .events import DeploymentEvent, PipelineEvent, WebhookEvent, event_to_json
+from .migrate import ApplyResult, CopyResult, Plan
 from .models import (
     UNSET,
     EventType,
@@ -40,7 +46,6 @@ from .models import (
 )
 from .receiver import ReceiverStats, WebhookReceiver
 from .session import DEFAULT_HOST, InsecureTransportWarning, WebhooksSession
-from .sync import ApplyResult, CopyResult, Plan, PlanBlockedError
 
 __all__ = [
     "DEFAULT_HOST",
@@ -57,7 +62,10 @@ __all__ = [
     "DeploymentEvent",
     "EventTimeoutError",
     "EventType",
+    "HttpRequest",
+    "HttpResponse",
     "InsecureTransportWarning",
+    "MockTransport",
     "NotAttemptedError",
     "NotFoundError",
     "ObjectType",
@@ -70,12 +78,16 @@ __all__ = [
     "RateLimitError",
     "ReceiverClosedError",
     "ReceiverStats",
+    "RedirectError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "TestFailedError",
     "TestStatus",
     "TestTimeoutError",
+    "TlsError",
+    "Transport",
     "UbiOpsError",
     "ValidationError",
     "WebhookCreate",

@@ -1,7 +1,8 @@
 """Does a stored webhook match a spec? Shared by create retries and migration plans.
 
-The API never returns protected header values, so they cannot be compared: a
-protected header matches when its key and flag match.
+Whatever a read returns for a protected header's value (null, a mask, or the value
+itself) cannot be told apart, so it is never compared: a protected header matches when
+its key and flag match, whatever either side holds as its value.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ _PLAIN_FIELDS = (
 
 
 def header_shape(headers: tuple[WebhookHeader, ...]) -> tuple[tuple[str, str | None, bool], ...]:
-    """Headers as comparable tuples; protected values read as unknown (None)."""
+    """Headers as comparable tuples; a protected value counts as unknown (None) on either side."""
     return tuple((h.key, None if h.protected else h.value, h.protected) for h in headers)
 
 

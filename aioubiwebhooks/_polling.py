@@ -19,16 +19,26 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+import warnings
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 
+import anyio
 import attrs
 
 from ._endpoints import WebhooksAPI
 from ._outcome import Outcome
+from ._retry import is_testing
 from .errors import TestFailedError, TestTimeoutError, UbiOpsError, ValidationError
 from .models import TestStatus, WebhookTestDetail
 
-__all__ = ["PollSchedule", "await_test", "await_tests", "watch_test"]
+__all__ = [
+    "LEGACY_POLL_SETTINGS",
+    "PollSchedule",
+    "await_test",
+    "await_tests",
+    "schedule_from",
+    "watch_test",
+]
 
 
 @attrs.frozen
@@ -36,7 +46,8 @@ class PollSchedule:
     """Delays between polls: ``initial_delay``, growing by ``factor`` up to ``max_delay``.
 
     With ``jitter`` each delay is spread by +-10 %, so many waits started together
-    do not poll in lock step.
+    do not poll in lock step. In testing mode (:func:`~aioubiwebhooks.set_testing`)
+    every delay is zero.
     """
 
     initial_delay: float = 0.1
@@ -53,12 +64,48 @@ class PollSchedule:
             raise ValidationError("factor", "must be at least 1", self.factor)
 
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
-        """The delays, one per poll, forever."""
+        """The delays, one per poll, forever (zero while testing mode is on)."""
         draw = rng or random
         delay = self.initial_delay
         while True:
-            yield delay * draw.uniform(0.9, 1.1) if self.jitter else delay
+            if is_testing():
+                yield 0.0
+            else:
+                yield delay * draw.uniform(0.9, 1.1) if self.jitter else delay
             delay = min(self.max_delay, delay * self.factor)
+
+
+LEGACY_POLL_SETTINGS = frozenset(a.name for a in attrs.fields(PollSchedule))
+"""The keyword arguments the waits took before ``schedule=`` (deprecated)."""
+
+
+def schedule_from(
+    schedule: PollSchedule | None,
+    legacy: Mapping[str, float],
+    *,
+    caller: str,
+    stacklevel: int = 3,
+) -> PollSchedule | None:
+    """The schedule a wait uses, accepting the deprecated loose keyword arguments.
+
+    ``legacy`` holds the keyword arguments a wrapper collected besides its own;
+    the old poll settings among them build a schedule (with a DeprecationWarning),
+    anything else is a TypeError, as for any unknown keyword argument.
+    """
+    if not legacy:
+        return schedule
+    unknown = sorted(set(legacy) - LEGACY_POLL_SETTINGS)
+    if unknown:
+        raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}")
+    if schedule is not None:
+        raise TypeError(f"{caller}(): give schedule= or {', '.join(sorted(legacy))}, not both")
+    given = ", ".join(f"{name}=..." for name in sorted(legacy))
+    warnings.warn(
+        f"{caller}({given}) is deprecated; pass schedule=PollSchedule({given}) instead",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
+    return PollSchedule(**legacy)  # type: ignore[arg-type]
 
 
 async def watch_test(
@@ -85,24 +132,23 @@ async def watch_test(
         if left <= 0:
             raise _timed_out(test_id, last, timeout)
         await asyncio.sleep(min(next(delays), left))
-        left = deadline - time.monotonic()
-        try:
-            detail = await asyncio.wait_for(
-                session.webhook_tests_get(project_name, test_id), max(left, 0.001)
-            )
-        except asyncio.TimeoutError:
-            raise _timed_out(test_id, last, timeout) from None
-        if last is None or detail.status is not last.status:
+        # Not asyncio.wait_for: before Python 3.12 it swallows a cancellation that arrives
+        # as the poll completes, and the wait would go on polling after being cancelled.
+        with anyio.move_on_after(max(deadline - time.monotonic(), 0.001)) as poll:
+            detail = await session.webhook_tests_get(project_name, test_id)
+        if poll.cancelled_caught:
+            raise _timed_out(test_id, last, timeout)
+        if last is None or detail.status != last.status:
             last = detail
-            if detail.status is TestStatus.FAILED and raise_on_failure:
+            if detail.status == TestStatus.FAILED and raise_on_failure:
                 raise TestFailedError(test_id, detail.error_message, detail)
             yield detail
-        if detail.status.is_final:
+        if detail.is_final:  # an unknown status is final too: it may never change
             return
 
 
 def _timed_out(test_id: str, last: WebhookTestDetail | None, timeout: float) -> TestTimeoutError:
-    return TestTimeoutError(test_id, last.status.value if last else None, timeout)
+    return TestTimeoutError(test_id, str(last.status) if last else None, timeout)
 
 
 async def await_test(

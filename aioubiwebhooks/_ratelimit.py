@@ -1,34 +1,65 @@
 """One rate-limit budget per session, fed by the server's ``x-ratelimit-*`` headers.
 
-The UbiOps API counts requests in fixed windows (300 a minute for webhooks) and
-answers 429 past the limit. Firing many requests at once therefore only collects
-429s; what finishes a bulk job soonest is to keep requests in flight while the
-window has room and to wait for the reset when it has none.
+The UbiOps API counts requests per source IP in fixed windows (300 a minute for
+webhooks) and answers 429 past the limit. Firing many requests at once therefore only
+collects 429s; what finishes a bulk job soonest is to keep requests in flight while
+the window has room and to wait for the reset when it has none.
 
 :class:`BudgetState` makes every decision as a pure function of the clock and the
-headers seen, so it is tested without sockets. :class:`Pacer` is the thin async
-layer that waits when the state says so.
+headers seen, so it is tested without sockets. :class:`Pacer` is the thin async layer
+that waits when the state says so.
 
-How the window end is estimated: each answer says "``remaining`` requests left,
-window resets in ``reset`` whole seconds". Taking the earliest ``received_at +
-reset`` over a window gives an estimate that tightens with every answer and never
-falls before the real reset when the server rounds up. Answers arriving after the
-client has already moved on to the next window are recognised as late (their
-reset lies within ``LATE_TOLERANCE`` of the previous window's end) and ignored.
+How a window is followed:
+
+- **Its end.** Each answer says "``remaining`` left, the window resets in ``reset``
+  seconds". The earliest ``received_at + reset`` over a window never falls before
+  the real end when the server rounds up (or sends fractions), and tightens with every
+  answer. A server that rounds whole seconds down (a Redis TTL does) makes that
+  estimate up to a second early: the first time a request sent at the estimated end
+  meets a 429 that still describes the old window, a second is added to every whole
+  ``reset`` from then on.
+- **Its opening.** At the estimated end one request goes alone; the rest follow its
+  answer, so an estimate that was early costs one 429, not a burst of them.
+- **Others on the same budget.** The limit is per source IP: other processes on the
+  machine draw on it too, and their use shows only as ``remaining`` falling faster
+  than this session's own requests explain. Each window, a session measures how many
+  requests the server counted per request of its own (``contention``) and keeps to
+  that share (``limit / contention``) in the next window. In a first window it sends
+  one request at a time, doubling with each round of answers while nobody else shows;
+  once others show, it counts how many take turns with it and keeps to an equal part.
+  What the others leave of their shares becomes anyone's after a grace of up to
+  1.25 s (another session's estimate of the window's start may be that much later),
+  taken one at a time while others are drawing too: each session meets at most one
+  429 per window.
+- **Answers that cannot be used.** A ``reset`` longer than the caller lets a call
+  wait (``max_rate_limit_wait``), or longer than a day (an epoch time, say), is not
+  waited for: a 429 carrying one fails its call at once, and no other call is held.
+  A 429 without a usable reset or ``Retry-After`` backs off exponentially.
 """
 
 from __future__ import annotations
 
-import asyncio
+import email.utils
 import logging
 import math
+import random
+import statistics
 import time
 from collections.abc import Callable, Mapping
 from typing import Literal
 
+import anyio
 import attrs
 
-__all__ = ["BudgetState", "Pacer", "Pacing", "RateLimitHeaders", "parse_rate_limit_headers"]
+__all__ = [
+    "MAX_PLAUSIBLE_RESET",
+    "BudgetState",
+    "Pacer",
+    "Pacing",
+    "RateLimitHeaders",
+    "parse_rate_limit_headers",
+    "rate_limit_backoff",
+]
 
 logger = logging.getLogger("aioubiwebhooks")
 
@@ -42,18 +73,54 @@ LATE_TOLERANCE = 1.25
 MIN_429_WAIT = 0.1
 """The shortest wait after a 429, so a reset of 0 never turns into a busy loop."""
 
+MAX_PLAUSIBLE_RESET = 86_400.0
+"""A ``reset`` above a day is no rate-limit window (it reads as an epoch time): unusable."""
+
+MIN_SAMPLES = 12
+"""Own answers in a first window before its share is judged from them."""
+
+LEFTOVER_GRACE = 1.25
+"""Seconds into a window (at most half of it) during which each session keeps to its share."""
+
+ROUND_DOWN_MARGIN = 1.0
+"""Added to a whole-second ``reset`` once the server is seen to round it down."""
+
+BACKOFF_429_FIRST = 1.0
+BACKOFF_429_MAX = 60.0
+"""The backoff after a 429 without a usable reset: 1 s, doubling, at most 60 s (the
+official client waits 60 s when the header is missing)."""
+
+
+def rate_limit_backoff(streak: int, rng: random.Random | None = None) -> float:
+    """Seconds to hold the budget after the ``streak``-th 429 in a row without a reset.
+
+    Between half and all of ``1 s * 2**(streak-1)`` (at most 60 s): never zero, and
+    the lower bound doubles, so the wait grows with every such 429.
+    """
+    cap = min(BACKOFF_429_MAX, BACKOFF_429_FIRST * 2.0 ** (max(streak, 1) - 1))
+    return cap * (0.5 + 0.5 * (rng or random).random())
+
 
 @attrs.frozen
 class RateLimitHeaders:
-    """What one answer said about the budget."""
+    """What one answer said about the budget.
+
+    ``limit`` is 0 when the answer carried only ``Retry-After``. ``reset`` and
+    ``retry_after`` are waits in seconds the client may honour (None when missing or
+    unusable); ``whole`` says ``reset`` was a whole number (so it may be rounded);
+    ``refused`` is the server's value when it asked for a wait too long to honour.
+    """
 
     limit: int
     remaining: int
-    reset: float
+    reset: float | None
     retry_after: float | None = None
+    whole: bool = True
+    refused: float | None = None
 
 
-def _number(text: str | None) -> float | None:
+def _seconds(text: str | None) -> float | None:
+    """A finite, non-negative number of seconds, or None."""
     if text is None:
         return None
     try:
@@ -63,40 +130,109 @@ def _number(text: str | None) -> float | None:
     return value if math.isfinite(value) and value >= 0 else None
 
 
-def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders | None:
-    """The budget an answer reports, or None when it reports none (or nonsense)."""
-    if "x-ratelimit-limit" not in headers and "retry-after" not in headers:
-        return None  # the common case without a limit: no parsing at all
-    limit = _number(headers.get("x-ratelimit-limit"))
-    remaining = _number(headers.get("x-ratelimit-remaining"))
-    reset = _number(headers.get("x-ratelimit-reset"))
-    retry_after = _number(headers.get("retry-after"))
-    if limit is None or remaining is None or reset is None:
-        if retry_after is not None:
-            return RateLimitHeaders(
-                limit=0, remaining=0, reset=retry_after, retry_after=retry_after
-            )
+def _retry_after(text: str | None, wall_clock: Callable[[], float]) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date turned into the wait to it."""
+    seconds = _seconds(text)
+    if seconds is not None or text is None:
+        return seconds
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
         return None
-    return RateLimitHeaders(int(limit), int(remaining), reset, retry_after)
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - wall_clock())
+
+
+def parse_rate_limit_headers(
+    headers: Mapping[str, str],
+    *,
+    max_wait: float = math.inf,
+    wall_clock: Callable[[], float] = time.time,
+) -> RateLimitHeaders | None:
+    """The budget an answer reports, or None when it reports none (or only nonsense).
+
+    A reset or Retry-After above ``max_wait`` (or above a day) is not usable: it is
+    kept in ``refused`` for the error message, and never becomes a wait.
+    """
+    if (
+        "x-ratelimit-limit" not in headers
+        and "retry-after" not in headers
+        and "x-ratelimit-reset" not in headers
+    ):
+        return None  # the common case without a limit: no parsing at all
+    ceiling = min(max_wait, MAX_PLAUSIBLE_RESET)
+    refused: float | None = None
+    reset = _seconds(headers.get("x-ratelimit-reset"))
+    if reset is not None and reset > ceiling:
+        refused, reset = reset, None
+    retry_after = _retry_after(headers.get("retry-after"), wall_clock)
+    if retry_after is not None and retry_after > ceiling:
+        refused, retry_after = max(refused or 0.0, retry_after), None
+    limit = _seconds(headers.get("x-ratelimit-limit"))
+    remaining = _seconds(headers.get("x-ratelimit-remaining"))
+    whole = reset is None or reset.is_integer()
+    if limit is None or remaining is None or limit < 1:
+        if retry_after is None and refused is None:
+            return None
+        return RateLimitHeaders(0, 0, None, retry_after, whole, refused)
+    return RateLimitHeaders(
+        int(limit), min(int(remaining), int(limit)), reset, retry_after, whole, refused
+    )
 
 
 @attrs.define
 class BudgetState:
-    """The pacing decisions, as plain state and pure methods (no I/O, no clock of its own)."""
+    """The pacing decisions, as plain state and pure methods (no I/O, no clock of its own).
+
+    Each request taken gets a *ticket* (:attr:`ticket`), given back with its answer. It
+    carries the request's generation, which moves on whenever the client moves on to
+    the next window, so that an answer about a window that has ended is recognised;
+    and whether the request went beyond this session's share of the window.
+    """
 
     mode: Literal["auto", "off", "fixed"] = "auto"
     rate: float = 0.0
     limit: int | None = None
-    used: int = 0
+    generation: int = 0
+    ticket: int = 0
+    """The ticket of the request :meth:`try_acquire` took last."""
+    open: bool = False
+    """Whether an answer from the current window has come (until then: one request at a time)."""
     window_end: float | None = None
-    previous_end: float = -math.inf
+    previous_end: float | None = None
+    used: int = 0
+    """Own requests that may count in the current window."""
+    server_used: int = 0
+    """The most requests the server reported used in the current window (all clients)."""
     in_flight: int = 0
+    in_flight_now: int = 0
+    """Requests in flight that were sent in the current generation."""
+    own_answers: int = 0
+    """Answers (not 429) to requests of the current generation."""
+    turns: list[int] = attrs.field(factory=list)
+    """In a first window shared with others: requests counted between own answers."""
+    turn_share: int | None = None
+    contention: float | None = None
+    """Requests the server counted per own request in the last window (1: this session alone)."""
+    ramp: int = 1
+    """How many may be in flight beyond the share: grows while nobody else draws."""
+    crowded: bool = False
+    """Whether the current window has shown others drawing on the budget."""
+    leftover_from: float = 0.0
+    """When what the others left of the current window becomes anyone's."""
+    margin: float = 0.0
     blocked_until: float = 0.0
+    backoff_streak: int = 0
     headerless: bool = False
     next_slot: float = 0.0
 
     def try_acquire(self, now: float) -> float | None:
-        """Take a slot and return None, or return how long to wait (``inf``: until an answer)."""
+        """Take a slot and return None, or return how long to wait (``inf``: until an answer).
+
+        After a None, :attr:`ticket` is the one to give back to :meth:`release` or
+        :meth:`rate_limited`.
+        """
         if now < self.blocked_until:
             return self.blocked_until - now
         if self.mode == "fixed":
@@ -104,135 +240,297 @@ class BudgetState:
         if self.mode == "off" or self.headerless:
             return self._take()
         if self.window_end is not None and now >= self.window_end:
-            self._start_next_window()
-        if self.limit is None:
-            # Budget unknown: one request at a time until the first answer tells it.
+            self._enter_next_window()
+        limit = self.limit
+        if not self.open or limit is None:
+            # A window not yet seen from the inside: one request asks, the rest wait for it.
+            return self._take() if self.in_flight_now == 0 else math.inf
+        left = limit - max(self.server_used, self.used)
+        if left <= 0:
+            if self.window_end is not None:
+                return self.window_end - now
+            # Spent, and the server did not say until when: one request asks.
             return self._take() if self.in_flight == 0 else math.inf
-        if self.used < self.limit:
-            return self._take()
-        if self.window_end is None:
-            # Spent, and the end of this window is not known yet: an answer will tell.
-            # With nothing in flight no answer is coming, so one request asks.
-            return self._take() if self.in_flight == 0 else math.inf
-        return self.window_end - now
+        if self.in_flight >= limit - self.server_used:
+            return math.inf  # as many in flight as the server has left
+        share = self._share(limit)
+        if share is not None:
+            if self.used < share:
+                return self._take()
+            # Past this session's share: what the others have not used yet stays theirs
+            # for a moment (their estimate of the window's start may be a little later).
+            others_used = self.server_used - self.own_answers
+            if others_used < limit - share and now < self.leftover_from:
+                return self.leftover_from - now
+        # Beyond the share (or before it is known): a few at a time, growing while the
+        # answers show nobody else drawing on the budget.
+        if self.in_flight < self.ramp:
+            return self._take(ramped=True)
+        return math.inf
 
-    def release(self, now: float, headers: RateLimitHeaders | None, *, answered: bool) -> None:
-        """Return a slot; learn from the answer's headers (``answered``: an HTTP answer came)."""
-        self.in_flight -= 1
+    def release(
+        self, now: float, ticket: int, headers: RateLimitHeaders | None, *, answered: bool
+    ) -> None:
+        """Return a slot; learn from an answer that was not a 429 (``answered``: one came)."""
+        self._give_back(ticket)
         if headers is None:
             if answered and self.limit is None:
                 self.headerless = True  # the server does not rate limit: nothing to pace
             return
         self.headerless = False
         if headers.limit > 0:
-            self._observe_window(now, headers)
+            self.backoff_streak = 0
+            self._observe(now, ticket, headers)
 
-    def rate_limited(self, now: float, headers: RateLimitHeaders | None) -> float:
-        """A 429 arrived: block new requests until the reset; return the wait in seconds."""
-        wait = MIN_429_WAIT
-        if headers is not None:
-            wait = max(wait, headers.reset, headers.retry_after or 0.0)
+    def rate_limited(
+        self,
+        now: float,
+        ticket: int,
+        headers: RateLimitHeaders | None,
+        rng: random.Random | None = None,
+    ) -> float:
+        """A 429 came (its slot is returned here): hold new requests; return this call's wait.
+
+        0 when the server asked for a wait too long to honour: the call gives up, and
+        nobody else waits for it.
+        """
+        self._give_back(ticket)
+        self.headerless = False
+        if headers is not None and headers.limit > 0:
+            self.limit = headers.limit
+        usable = headers is not None and (
+            headers.reset is not None or headers.retry_after is not None
+        )
+        if headers is not None and not usable and headers.refused is not None:
+            self._spent(None)  # no end worth waiting for: the next request asks
+            return 0.0
+        if headers is None or not usable:
+            self.backoff_streak += 1
+            wait = rate_limit_backoff(self.backoff_streak, rng)
+        elif ticket >> 1 != self.generation and self.open:
+            return MIN_429_WAIT  # about a window that has already ended
+        else:
+            wait = self._wait_from(now, ticket >> 1, headers)
+            if self.open and self.window_end is not None and self.window_end > now:
+                # Both bound the window's end from above: the earlier one is the closer.
+                wait = min(wait, max(self.window_end - now, MIN_429_WAIT))
         self.blocked_until = max(self.blocked_until, now + wait)
-        if self.limit is not None:
-            self.used = max(self.used, self.limit)
+        self._spent(self.blocked_until)
         return self.blocked_until - now
 
-    def _take(self) -> float | None:
+    # --- inside ---------------------------------------------------------------------------
+
+    def _share(self, limit: int) -> int | None:
+        """This session's part of the window, or None while it is not known.
+
+        What it drew in the last window (``limit / contention``, rounded down: the few
+        left over go to whoever finds them first). In a first window shared with others,
+        once a few answers came one at a time: an equal part for each session seen
+        taking turns (the median count of requests between two own answers).
+        """
+        if self.contention is not None:
+            return max(1, math.floor(limit / self.contention))
+        if self.turn_share is None and len(self.turns) >= MIN_SAMPLES:
+            sessions = max(1, round(statistics.median(self.turns)))
+            self.turn_share = max(1, limit // sessions)
+        return self.turn_share
+
+    def _wait_from(self, now: float, generation: int, headers: RateLimitHeaders) -> float:
+        reset = headers.reset
+        wait = 0.0
+        if reset is not None:
+            wait = reset + (self.margin if headers.whole else 0.0)
+            if (
+                headers.whole
+                and self.margin == 0.0
+                and generation == self.generation
+                and not self.open
+                and self.previous_end is not None
+                and now + reset <= self.previous_end + LATE_TOLERANCE
+            ):
+                # Sent at the estimated end, refused by the window that estimate said had
+                # ended: the server rounds whole seconds down. Count a second more from now on.
+                self.margin = ROUND_DOWN_MARGIN
+                wait += ROUND_DOWN_MARGIN
+        return max(wait, headers.retry_after or 0.0, MIN_429_WAIT)
+
+    def _give_back(self, ticket: int) -> None:
+        self.in_flight -= 1
+        if ticket >> 1 == self.generation:
+            self.in_flight_now -= 1
+
+    def _take(self, *, ramped: bool = False) -> float | None:
+        self.ticket = self.generation * 2 + ramped
         self.used += 1
         self.in_flight += 1
+        self.in_flight_now += 1
         return None
 
     def _take_fixed_slot(self, now: float) -> float | None:
         if now < self.next_slot:
             return self.next_slot - now
         self.next_slot = max(now, self.next_slot) + 1.0 / self.rate
-        self.in_flight += 1
-        return None
+        return self._take()
 
-    def _start_next_window(self) -> None:
-        self.previous_end = self.window_end if self.window_end is not None else self.previous_end
+    def _spent(self, until: float | None) -> None:
+        """The server refused: nothing is left in this window, which ends at ``until``."""
+        if self.limit is not None:
+            self.used = max(self.used, self.limit)
+            self.server_used = max(self.server_used, self.limit)
+        self.window_end = until
+
+    def _enter_next_window(self) -> None:
+        if self.own_answers:
+            self.contention = max(1.0, self.server_used / self.own_answers)
+        self.previous_end = self.window_end
+        self.generation += 1
+        self.open = False
         self.window_end = None
         # Requests still in flight may land in the new window: count them there.
         self.used = self.in_flight
+        self.server_used = 0
+        self.in_flight_now = 0
+        self.own_answers = 0
+        self.turns.clear()
+        self.turn_share = None
+        self.ramp = 1
+        self.crowded = False
 
-    def _observe_window(self, now: float, headers: RateLimitHeaders) -> None:
+    def _observe(self, now: float, ticket: int, headers: RateLimitHeaders) -> None:
         self.limit = headers.limit
-        end = now + headers.reset
+        if ticket >> 1 != self.generation:
+            return  # sent before the current window began: its figures are the old window's
         server_used = headers.limit - headers.remaining
-        if self.window_end is None:
-            if end <= self.previous_end + LATE_TOLERANCE and server_used > self.used:
-                # A late answer about the window that has already ended: it reports more
-                # use than this window has seen. (With windows of a second or less the
-                # reset alone cannot tell the two windows apart.)
-                return
+        end = None
+        if headers.reset is not None:
+            end = now + headers.reset + (self.margin if headers.whole else 0.0)
+        if not self.open:
+            self.open = True
             self.window_end = end
-        elif end > self.window_end + LATE_TOLERANCE:
-            # The server has moved on to a later window than the one tracked here.
-            self._start_next_window()
+            grace = LEFTOVER_GRACE if end is None else min(LEFTOVER_GRACE, (end - now) / 2)
+            self.leftover_from = now + grace
+        elif end is not None and self.window_end is not None:
+            if end > self.window_end + LATE_TOLERANCE:
+                # The server has moved on to a later window than the one tracked here.
+                self._enter_next_window()
+                self.open = True
+                self.window_end = end
+            else:
+                self.window_end = min(self.window_end, end)
+        elif end is not None:
             self.window_end = end
+        if server_used > self.server_used + 1:
+            self.crowded = True  # someone else drew on the budget since the last answer
+            self.ramp = 1
+        elif (ticket & 1 or self.contention is None) and not self.crowded:
+            self.ramp += 1
+        if (
+            self.crowded
+            and self.contention is None
+            and self.in_flight == 0
+            and self.own_answers
+            and len(self.turns) < MIN_SAMPLES
+        ):
+            # One request at a time among others: the count since the last own answer is
+            # one turn of every session drawing on the budget.
+            self.turns.append(max(1, server_used - self.server_used))
+        self.server_used = max(self.server_used, server_used)
+        self.own_answers += 1
+
+
+class _Signal:
+    """Wakes every task waiting on it when fired; each fire starts a new round."""
+
+    def __init__(self) -> None:
+        self._event: anyio.Event | None = None
+
+    async def wait(self, timeout: float = math.inf) -> None:
+        """Until the next fire, or at most ``timeout`` seconds."""
+        if self._event is None:
+            self._event = anyio.Event()
+        event = self._event
+        if math.isinf(timeout):
+            await event.wait()
         else:
-            self.window_end = min(self.window_end, end)
-        self.used = max(self.used, server_used)
+            with anyio.move_on_after(timeout):
+                await event.wait()
+
+    def fire(self) -> None:
+        event, self._event = self._event, None
+        if event is not None:
+            event.set()
 
 
 class Pacer:
     """Shares one budget between every request of a session; waits instead of collecting 429s."""
 
-    def __init__(self, pacing: Pacing = "auto", *, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        pacing: Pacing = "auto",
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_wait: float = math.inf,
+    ):
         if pacing == "auto" or pacing == "off":
             self.state = BudgetState(mode=pacing)
         elif isinstance(pacing, (int, float)) and not isinstance(pacing, bool) and pacing > 0:
             self.state = BudgetState(mode="fixed", rate=float(pacing))
         else:
             raise ValueError(f"pacing must be 'auto', 'off' or a positive rate, got {pacing!r}")
+        self.max_wait = max_wait
+        """The longest reset the session honours (its ``max_rate_limit_wait``)."""
         self._clock = clock
-        self._waiters: list[asyncio.Future[None]] = []
+        self._answered = _Signal()  # any answer: for requests waiting on one
+        self._sooner = _Signal()  # the window's end moved earlier: for timed waits
         self._warned_until = -math.inf
 
-    async def acquire(self) -> float:
-        """Wait until a request may be sent and take its slot; return the seconds waited."""
+    def headers(self, headers: Mapping[str, str]) -> RateLimitHeaders | None:
+        """What an answer's headers say about the budget, judged by this session's limits."""
+        return parse_rate_limit_headers(headers, max_wait=self.max_wait)
+
+    async def acquire(self) -> int:
+        """Wait until a request may be sent and take its slot; return the ticket to give
+        back to :meth:`release` or :meth:`rate_limited`."""
         state = self.state
-        started = self._clock()
-        now = started
-        while True:
-            wait = state.try_acquire(now)
-            if wait is None:
-                return now - started
-            self._warn_waiting(now, wait)
-            await self._sleep_or_wake(wait)
-            now = self._clock()
+        wait = state.try_acquire(self._clock())
+        while wait is not None:
+            if math.isinf(wait):
+                await self._answered.wait()
+            else:
+                self._warn_waiting(wait)
+                await self._sooner.wait(wait)
+            wait = state.try_acquire(self._clock())
+        return state.ticket
 
-    def release(self, headers: RateLimitHeaders | None, *, answered: bool) -> None:
+    def release(self, ticket: int, headers: RateLimitHeaders | None, *, answered: bool) -> None:
         """Give back the slot taken by :meth:`acquire`, with what the answer said."""
-        self.state.release(self._clock(), headers, answered=answered)
-        self._wake_all()
+        end = self.state.window_end
+        self.state.release(self._clock(), ticket, headers, answered=answered)
+        self._wake(end)
 
-    def rate_limited(self, headers: RateLimitHeaders | None) -> float:
-        """Record a 429; new requests wait until its reset. Returns that wait."""
-        return self.state.rate_limited(self._clock(), headers)
+    def rate_limited(self, ticket: int, headers: RateLimitHeaders | None) -> float:
+        """Give back the slot of a request answered 429; new requests wait. Returns the wait."""
+        end = self.state.window_end
+        wait = self.state.rate_limited(self._clock(), ticket, headers)
+        if wait > 0 and (headers is None or (headers.reset is None and not headers.retry_after)):
+            self._warn(f"rate limited without a usable reset; backing off {wait:.1f} s", wait)
+        self._wake(end)
+        return wait
 
-    def _warn_waiting(self, now: float, wait: float) -> None:
-        if math.isinf(wait) or wait < 0.05 or now < self._warned_until:
+    def _wake(self, previous_end: float | None) -> None:
+        self._answered.fire()
+        end = self.state.window_end
+        if end is not None and (previous_end is None or end < previous_end):
+            self._sooner.fire()
+
+    def _warn_waiting(self, wait: float) -> None:
+        if wait >= 0.05:
+            self._warn(f"rate limit budget spent; waiting {wait:.2f} s for the window", wait)
+
+    def _warn(self, message: str, wait: float) -> None:
+        """Log a wait once: not again until the wait it announced is over."""
+        now = self._clock()
+        if now < self._warned_until:
             return
         self._warned_until = now + wait
-        logger.warning("rate limit budget spent; waiting %.2f s for the window to reset", wait)
-
-    async def _sleep_or_wake(self, wait: float) -> None:
-        if math.isinf(wait):
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-        else:
-            await asyncio.sleep(wait)
-
-    def _wake_all(self) -> None:
-        if not self._waiters:
-            return
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        logger.warning("%s", message)

@@ -10,7 +10,11 @@ a shape sees differently, so every writer takes the same two settings:
   ``None`` writes JSON ``null``, as the API's answers and export files do.
 
 Reading is strict about types (``"10"`` is not a timeout, ``true`` is not a string)
-and tolerant about what it does not know (extra keys are ignored: the API grows). A
+and tolerant about what it does not know: extra keys are ignored, and an
+``object_type``, ``event`` or test ``status`` this library does not know is kept as its
+plain string (the API grows: the docs already mention webhooks on experiments).
+Writers therefore write these fields with ``str()``, which gives the text of an enum
+member and of a plain string alike. A
 body that does not fit raises :class:`DecodeError` whose message starts with the JSON
 path of the offending value (``$[3].headers[0].key: expected a string, got null``).
 
@@ -29,9 +33,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, Final, TypeVar
 
+from ._rules import DEFAULT_TIMEOUT
 from .errors import ValidationError
 from .models import (
-    DEFAULT_TIMEOUT,
     EventType,
     ObjectType,
     TestStatus,
@@ -137,12 +141,12 @@ def webhook_json(
         "name": webhook.name,
         "url": webhook.url,
         "headers": headers_json(webhook.headers, reveal=reveal, mask=mask),
-        "object_type": webhook.object_type.value,
+        "object_type": str(webhook.object_type),
         "object_name": webhook.object_name,
         "version": webhook.version,
         "description": webhook.description,
         "labels": dict(webhook.labels),
-        "event": webhook.event.value,
+        "event": str(webhook.event),
         "timeout": webhook.timeout,
         "enabled": webhook.enabled,
         "retry": webhook.retry,
@@ -154,7 +158,7 @@ def webhook_json(
 
 def webhook_test_json(test: WebhookTestDetail) -> dict[str, Any]:
     """A webhook test as the API answers with it."""
-    return {"id": test.id, "status": test.status.value, "error_message": test.error_message}
+    return {"id": test.id, "status": str(test.status), "error_message": test.error_message}
 
 
 def spec_json(
@@ -173,9 +177,9 @@ def spec_json(
     return {
         "name": webhook.name,
         "url": webhook.url,
-        "object_type": webhook.object_type.value,
+        "object_type": str(webhook.object_type),
         "object_name": webhook.object_name,
-        "event": webhook.event.value,
+        "event": str(webhook.event),
         "headers": headers if headers is not None else headers_json(webhook.headers, mask=mask),
         "description": webhook.description or None,
         "labels": {key: labels[key] for key in sorted(labels)},
@@ -192,9 +196,9 @@ def create_json(spec: WebhookCreate) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": spec.name,
         "url": spec.url,
-        "object_type": spec.object_type.value,
+        "object_type": str(spec.object_type),
         "object_name": spec.object_name,
-        "event": spec.event.value,
+        "event": str(spec.event),
         "headers": headers_json(spec.headers, reveal=True),
         "labels": dict(spec.labels),
         "timeout": spec.timeout,
@@ -220,7 +224,7 @@ def update_json(update: WebhookUpdate) -> dict[str, Any]:
         elif field == "labels":
             value = dict(value)
         elif field == "event":
-            value = value.value
+            value = str(value)
         body[field] = value
     return body
 
@@ -229,9 +233,9 @@ def webhook_test_create_json(spec: WebhookTestCreate) -> dict[str, Any]:
     """A webhook test request's body; a version that is None is left out."""
     body: dict[str, Any] = {
         "url": spec.url,
-        "object_type": spec.object_type.value,
+        "object_type": str(spec.object_type),
         "object_name": spec.object_name,
-        "event": spec.event.value,
+        "event": str(spec.event),
         "headers": headers_json(spec.headers, reveal=True),
         "timeout": spec.timeout,
         "retry": spec.retry,
@@ -259,9 +263,12 @@ def decode_json(body: bytes) -> Any:
     try:
         return json.loads(body)
     except RecursionError:
-        raise DecodeError("$", "JSON nested too deeply") from None
+        reason = "JSON nested too deeply"
     except (ValueError, UnicodeDecodeError) as error:
-        raise DecodeError("$", f"not JSON ({type(error).__name__}): {_excerpt(body)}") from None
+        reason = f"not JSON ({type(error).__name__}): {_excerpt(body)}"
+    # Raised outside the except block: a JSONDecodeError holds the whole body as text,
+    # and as this error's context it would live as long as the error does.
+    raise DecodeError("$", reason)
 
 
 def _excerpt(body: bytes) -> str:
@@ -315,24 +322,21 @@ def _exact(data: dict[str, Any], field: str, kind: type, default: Any) -> Any:
     return value
 
 
-def _members(kind: type[_E]) -> dict[object, _E]:
+def _members(kind: type[_E]) -> dict[str, _E]:
     return {member.value: member for member in kind}
 
 
-_CHOICES: Final[dict[type, dict[object, Any]]] = {
+_CHOICES: Final[dict[type, dict[str, Any]]] = {
     kind: _members(kind) for kind in (ObjectType, EventType, TestStatus)
 }
 
 
-def _choice(data: dict[str, Any], field: str, kind: type[_E]) -> _E:
+def _choice(data: dict[str, Any], field: str, kind: type[_E]) -> _E | str:
+    """The enum member for a known value; an unknown string is kept as it is."""
     value = _required(data, field)
-    members = _CHOICES[kind]
-    try:
-        return members[value]  # type: ignore[no-any-return]
-    except (KeyError, TypeError):  # TypeError: an unhashable value such as a list
-        choices = ", ".join(repr(name) for name in members)
-        problem = f"expected one of {choices}, got {_preview(value)}"
-        raise DecodeError(f".{field}", problem) from None
+    if type(value) is not str:
+        raise DecodeError(f".{field}", f"expected a string, got {_kind(value)}")
+    return _CHOICES[kind].get(value, value)  # type: ignore[no-any-return]
 
 
 def parse_datetime(value: object) -> datetime:

@@ -12,24 +12,28 @@
     │   ├── ConflictError          409
     │   ├── RateLimitError         429
     │   ├── ServerError            5xx
-    │   └── ResponseDecodeError    a 2xx answer whose body could not be read as the model
+    │   ├── RedirectError          3xx: the API does not redirect, so the answer is not followed
+    │   ├── ResponseDecodeError    a 2xx answer whose body could not be read as the model
+    │   └── ResponseTooLargeError  an answer body longer than the session's max_response_size
     ├── ApiConnectionError         no answer: refused, reset or dropped connection
-    │   └── ApiTimeoutError        no answer within the timeout
+    │   ├── ApiTimeoutError        no answer within the timeout
+    │   └── TlsError               the TLS handshake failed (an untrusted certificate, say)
     ├── NotAttemptedError          an item of a bulk call that was never started (fail-fast)
     ├── TestTimeoutError           a webhook test did not finish before the deadline
     ├── TestFailedError            a webhook test finished as failed
     ├── EventTimeoutError          no received delivery matched before the deadline (a TimeoutError)
     ├── ReceiverClosedError        the receiver closed while a wait was still open
     └── PlanBlockedError           a migration needs protected values nobody supplied
-                                   (defined with the plans, in aioubiwebhooks.sync)
 
 Messages name what happened (method, path, status, the server's own message) and
-never carry the API token or a protected header value.
+never carry the API token or a protected header value: what a server echoes of them
+is replaced by ``<hidden>``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 __all__ = [
     "ApiConnectionError",
@@ -42,12 +46,16 @@ __all__ = [
     "NotAttemptedError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PlanBlockedError",
     "RateLimitError",
     "ReceiverClosedError",
+    "RedirectError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "TestFailedError",
     "TestTimeoutError",
+    "TlsError",
     "UbiOpsError",
     "ValidationError",
     "api_error_for_status",
@@ -161,6 +169,28 @@ class ResponseDecodeError(ApiError):
     """The server answered 2xx, but the body is not what the API documents."""
 
 
+class RedirectError(ApiError):
+    """3xx: the server sent the request elsewhere; ``location`` says where.
+
+    The API answers where it is asked and never redirects, so a redirect is not
+    followed: it would re-send the token and the request body to another address,
+    and an answer from there would pass for the API's own.
+    """
+
+    def __init__(self, status: int, message: str, *, location: str | None = None, **kw: Any):
+        self.location = location
+        super().__init__(status, message, **kw)
+
+
+class ResponseTooLargeError(ApiError):
+    """The answer's body (decompressed) grew past ``limit`` bytes, the session's
+    ``max_response_size``; reading stopped there, so no more than that was held."""
+
+    def __init__(self, status: int, message: str, *, limit: int = 0, **kw: Any):
+        self.limit = limit
+        super().__init__(status, message, **kw)
+
+
 class ApiConnectionError(UbiOpsError):
     """No answer came back: the connection was refused, reset or dropped.
 
@@ -178,6 +208,16 @@ class ApiConnectionError(UbiOpsError):
 
 class ApiTimeoutError(ApiConnectionError):
     """No answer came back within the timeout."""
+
+
+class TlsError(ApiConnectionError):
+    """The TLS handshake failed: the certificate is not trusted or not for this host.
+
+    Never retried, since asking again meets the same certificate; never sent.
+    """
+
+    def __init__(self, message: str, *, method: str = "", path: str = ""):
+        super().__init__(message, method=method, path=path, sent=False)
 
 
 class NotAttemptedError(UbiOpsError):
@@ -235,6 +275,37 @@ class ReceiverClosedError(UbiOpsError):
         )
 
 
+class _BlockedWebhook(Protocol):
+    """What PlanBlockedError needs of a blocked plan entry (``migrate.Blocked``)."""
+
+    def describe(self) -> str: ...
+
+
+MAX_BLOCKED_IN_MESSAGE = 5
+"""Blocked webhooks a PlanBlockedError's message names; ``blocked`` holds them all."""
+
+
+class PlanBlockedError(UbiOpsError):
+    """A migration plan needs protected values that are unknown; raised before anything
+    is changed.
+
+    ``blocked`` lists every webhook concerned with its headers and unset variables; the
+    message names the first few, so it stays short for a plan of thousands.
+    """
+
+    def __init__(self, project: str, blocked: Sequence[_BlockedWebhook]):
+        self.project = project
+        self.blocked = tuple(blocked)
+        shown = "; ".join(b.describe() for b in self.blocked[:MAX_BLOCKED_IN_MESSAGE])
+        more = len(self.blocked) - MAX_BLOCKED_IN_MESSAGE
+        if more > 0:
+            shown += f"; and {more} more"
+        super().__init__(
+            f"nothing was changed in project {project!r}: {len(self.blocked)} webhook(s) "
+            f"need protected header values that are unknown: {shown}"
+        )
+
+
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -249,4 +320,6 @@ def api_error_for_status(status: int) -> type[ApiError]:
     """The exception class that stands for an HTTP error status."""
     if status >= 500:
         return ServerError
+    if 300 <= status < 400:
+        return RedirectError
     return _BY_STATUS.get(status, ApiError)

@@ -5,7 +5,10 @@ Request models (``WebhookCreate``, ``WebhookUpdate``, ``WebhookTestCreate``,
 :class:`~aioubiwebhooks.errors.ValidationError` naming the field, the rule and the
 value, so bad input never reaches the wire. Response models (``WebhookDetail``,
 ``WebhookTestDetail``) only check types: the server is the authority on values,
-and they must keep reading answers from a newer API.
+and they must keep reading answers from a newer API. So a value the enums below do
+not know (an ``object_type`` of ``"experiment"``, say) is read as its plain string,
+while a known one is read as the enum member; both compare equal to their text and
+``str()`` gives it back.
 """
 
 from __future__ import annotations
@@ -19,6 +22,15 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from ._rules import (
+    DEFAULT_TIMEOUT,
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    TIMEOUT_MAX,
+    TIMEOUT_MIN,
+    Rule,
+    rule,
+)
 from .errors import ValidationError
 
 __all__ = [
@@ -34,12 +46,6 @@ __all__ = [
     "WebhookTestDetail",
     "WebhookUpdate",
 ]
-
-NAME_MAX_LENGTH: Final = 64
-DESCRIPTION_MAX_LENGTH: Final = 400
-TIMEOUT_MIN: Final = 1
-TIMEOUT_MAX: Final = 30
-DEFAULT_TIMEOUT: Final = 10
 
 
 class ObjectType(str, enum.Enum):
@@ -77,7 +83,11 @@ _EVENT_OBJECT_TYPE: Final = {e: ObjectType(e.value.split("_", 1)[0]) for e in Ev
 
 
 class TestStatus(str, enum.Enum):
-    """Where a webhook test stands: ``pending``, then ``completed`` or ``failed``."""
+    """Where a webhook test stands: ``pending``, then ``completed`` or ``failed``.
+
+    A read status this enum does not know stays a plain string and counts as final
+    (see :attr:`WebhookTestDetail.is_final`), so a wait never polls it forever.
+    """
 
     __test__ = False  # not a pytest test class
 
@@ -115,62 +125,95 @@ _T = TypeVar("_T")
 
 
 # --- field checks: each raises ValidationError(field, rule, value) ------------------------
+#
+# Every rule comes from the table in ``_rules`` (text, limits, source); an ``assumed``
+# rule whose ``enforced`` is False there is skipped here.
+
+_REQUIRED: Final = rule("required")
+_KNOWN_FIELDS: Final = rule("known_fields")
+_NOT_NONE_IN_UPDATE: Final = rule("update.not_none")
+_HEADER_VALUE_REQUIRED: Final = rule("header.value.required")
+_STRING: Final = rule("type.string")
+_HEADER_VALUE_TYPE: Final = rule("type.header_value")
+_FLAG: Final = rule("type.flag")
+_TIMEOUT_TYPE: Final = rule("type.timeout")
+_HEADERS_TYPE: Final = rule("type.headers")
+_LABELS_TYPE: Final = rule("type.labels")
+_LABEL_KEY_TYPE: Final = rule("type.label_key")
+_LABEL_VALUE_TYPE: Final = rule("type.label_value")
+_NAME_NOT_EMPTY: Final = rule("name.not_empty")
+_NAME_MAX_LENGTH: Final = rule("name.max_length")
+_URL_HTTP: Final = rule("url.http")
+_URL_NO_WHITE_SPACE: Final = rule("url.no_white_space")
+_OBJECT_TYPE_CHOICE: Final = rule("object_type.choice")
+_OBJECT_NAME_NOT_EMPTY: Final = rule("object_name.not_empty")
+_EVENT_CHOICE: Final = rule("event.choice")
+_EVENT_PREFIX: Final = rule("event.prefix")
+_DESCRIPTION_MAX_LENGTH: Final = rule("description.max_length")
+_VERSION_NOT_EMPTY: Final = rule("version.not_empty")
+_TIMEOUT_MAX: Final = rule("timeout.max")
+_TIMEOUT_MIN: Final = rule("timeout.min")
+_HEADER_KEY_NOT_EMPTY: Final = rule("header.key.not_empty")
+_HEADER_VALUE_NOT_EMPTY: Final = rule("header.value.not_empty")
+_LABEL_KEY_NOT_EMPTY: Final = rule("label.key.not_empty")
 
 
-def _check_type(field: str, value: object, kind: type | tuple[type, ...], rule: str) -> None:
-    # bool is an int subclass; a flag is never a number and a number never a flag.
-    if isinstance(value, bool) and kind is int:
-        raise ValidationError(field, rule, value)
-    if not isinstance(value, kind):
-        raise ValidationError(field, rule, value)
+def _broken(field: str, broken: Rule, value: object, *, secret: bool = False) -> ValidationError:
+    return ValidationError(field, broken.text, value, secret=secret)
 
 
-def _check_text(field: str, value: object, *, min_len: int = 0, max_len: int | None = None) -> None:
-    _check_type(field, value, str, "must be a string")
-    assert isinstance(value, str)
-    if len(value) < min_len:
-        rule = "must not be empty" if min_len == 1 else f"must have at least {min_len} characters"
-        raise ValidationError(field, rule, value)
-    if max_len is not None and len(value) > max_len:
-        raise ValidationError(field, f"must have at most {max_len} characters", value)
+def _check_string(field: str, value: object) -> str:
+    if type(value) is not str and not isinstance(value, str):
+        raise _broken(field, _STRING, value)
+    return value
+
+
+def _check_not_empty(field: str, value: str, broken: Rule) -> None:
+    if not value and broken.enforced:
+        raise _broken(field, broken, value)
+
+
+def _check_max_length(field: str, value: str, limit: int, broken: Rule) -> None:
+    if len(value) > limit and broken.enforced:
+        raise _broken(field, broken, value)
 
 
 def _check_url(field: str, value: object) -> None:
-    _check_type(field, value, str, "must be a string")
-    assert isinstance(value, str)
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        raise ValidationError(field, "must be an absolute http(s) URL", value) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(field, "must be an absolute http(s) URL", value)
-    if _WHITE_SPACE.search(value):
-        raise ValidationError(field, "must not contain white space", value)
+    text = _check_string(field, value)
+    if _URL_HTTP.enforced:
+        try:
+            parts = urlsplit(text)
+        except ValueError:
+            raise _broken(field, _URL_HTTP, value) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _broken(field, _URL_HTTP, value)
+    if _URL_NO_WHITE_SPACE.enforced and _WHITE_SPACE.search(text):
+        raise _broken(field, _URL_NO_WHITE_SPACE, value)
 
 
 def _check_timeout(field: str, value: object) -> None:
-    _check_type(field, value, int, "must be a whole number of seconds")
-    assert isinstance(value, int)
-    if not TIMEOUT_MIN <= value <= TIMEOUT_MAX:
-        raise ValidationError(
-            field, f"must be between {TIMEOUT_MIN} and {TIMEOUT_MAX} seconds", value
-        )
+    # bool is an int subclass, but a flag is never a number of seconds.
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _broken(field, _TIMEOUT_TYPE, value)
+    if value > TIMEOUT_MAX and _TIMEOUT_MAX.enforced:
+        raise _broken(field, _TIMEOUT_MAX, value)
+    if value < TIMEOUT_MIN and _TIMEOUT_MIN.enforced:
+        raise _broken(field, _TIMEOUT_MIN, value)
 
 
 def _check_flag(field: str, value: object) -> None:
-    _check_type(field, value, bool, "must be true or false")
+    if type(value) is not bool:
+        raise _broken(field, _FLAG, value)
 
 
-def _to_enum(kind: type[_E], field: str) -> Any:
-    choices = ", ".join(repr(m.value) for m in kind)
+def _to_enum(kind: type[_E], field: str, broken: Rule) -> Any:
+    members = {m.value: m for m in kind}
 
     def convert(value: object) -> _E:
-        if isinstance(value, kind):
-            return value
         try:
-            return kind(value)
-        except ValueError:
-            raise ValidationError(field, f"must be one of {choices}", value) from None
+            return members[value] if type(value) is str else kind(value)
+        except (KeyError, ValueError, TypeError):
+            raise _broken(field, broken, value) from None
 
     return convert
 
@@ -178,13 +221,15 @@ def _to_enum(kind: type[_E], field: str) -> Any:
 def _to_labels(field: str) -> Any:
     def convert(value: object) -> dict[str, str]:
         if not isinstance(value, Mapping):
-            raise ValidationError(field, "must be a mapping of strings to strings", value)
+            raise _broken(field, _LABELS_TYPE, value)
         labels = dict(value)
         for key, item in labels.items():
-            if not isinstance(key, str) or not key:
-                raise ValidationError(field, "keys must be non-empty strings", key)
+            if not isinstance(key, str):
+                raise _broken(field, _LABEL_KEY_TYPE, key)
+            if not key and _LABEL_KEY_NOT_EMPTY.enforced:
+                raise _broken(field, _LABEL_KEY_NOT_EMPTY, key)
             if not isinstance(item, str):
-                raise ValidationError(f"{field}[{key!r}]", "must be a string", item)
+                raise _broken(f"{field}[{key!r}]", _LABEL_VALUE_TYPE, item)
         return labels
 
     return convert
@@ -192,7 +237,7 @@ def _to_labels(field: str) -> Any:
 
 def _to_headers(value: object) -> tuple[WebhookHeader, ...]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise ValidationError("headers", "must be a list of headers", value)
+        raise _broken("headers", _HEADERS_TYPE, value)
     headers = []
     for index, item in enumerate(value):
         try:
@@ -204,8 +249,8 @@ def _to_headers(value: object) -> tuple[WebhookHeader, ...]:
     return tuple(headers)
 
 
-_object_type = _to_enum(ObjectType, "object_type")
-_event = _to_enum(EventType, "event")
+_object_type = _to_enum(ObjectType, "object_type", _OBJECT_TYPE_CHOICE)
+_event = _to_enum(EventType, "event", _EVENT_CHOICE)
 _labels = _to_labels("labels")
 
 
@@ -221,33 +266,56 @@ def _to_label_dict(value: object) -> dict[str, str]:
     return _labels(value)  # type: ignore[no-any-return]
 
 
+# In an update, None passes the converters so that the update.not_none rule can say so.
+
+
 def _to_event_or_unset(value: object) -> EventType | Unset:
-    return value if value is UNSET else _to_event(value)
+    return value if value is UNSET or value is None else _to_event(value)  # type: ignore[return-value]
 
 
 def _to_labels_or_unset(value: object) -> dict[str, str] | Unset:
-    return value if value is UNSET else _to_label_dict(value)
+    return value if value is UNSET or value is None else _to_label_dict(value)  # type: ignore[return-value]
 
 
 def _to_headers_or_unset(value: object) -> tuple[WebhookHeader, ...] | Unset:
-    return value if value is UNSET else _to_headers(value)
+    return value if value is UNSET or value is None else _to_headers(value)  # type: ignore[return-value]
+
+
+_KEPT_UNLESS_GIVEN: Final = ("name", "url", "event", "labels", "headers", "timeout")
+"""Update fields that None cannot mean anything for (leave them out to keep them)."""
+
+
+def _check_name(value: object) -> None:
+    text = _check_string("name", value)
+    _check_not_empty("name", text, _NAME_NOT_EMPTY)
+    _check_max_length("name", text, NAME_MAX_LENGTH, _NAME_MAX_LENGTH)
+
+
+def _check_object_name(value: object) -> None:
+    _check_not_empty("object_name", _check_string("object_name", value), _OBJECT_NAME_NOT_EMPTY)
+
+
+def _check_description(value: object) -> None:
+    text = _check_string("description", value)
+    _check_max_length("description", text, DESCRIPTION_MAX_LENGTH, _DESCRIPTION_MAX_LENGTH)
+
+
+def _check_version(value: object) -> None:
+    _check_not_empty("version", _check_string("version", value), _VERSION_NOT_EMPTY)
 
 
 def _check_event_matches(object_type: ObjectType, event: EventType) -> None:
-    if event.object_type is not object_type:
-        raise ValidationError(
-            "event", f"must start with '{object_type.value}_' to match object_type", event.value
-        )
+    if event.object_type is not object_type and _EVENT_PREFIX.enforced:
+        says = _EVENT_PREFIX.says(object_type=object_type.value)
+        raise ValidationError("event", says, event.value)
 
 
 def _check_header_values_given(headers: tuple[WebhookHeader, ...]) -> None:
+    if not _HEADER_VALUE_REQUIRED.enforced:
+        return
     for index, header in enumerate(headers):
         if header.value is None:
-            raise ValidationError(
-                f"headers[{index}].value",
-                "is required here (only an update may leave a protected value unchanged)",
-                None,
-            )
+            raise _broken(f"headers[{index}].value", _HEADER_VALUE_REQUIRED, None)
 
 
 _FIELD_NAMES: dict[type, frozenset[str]] = {}
@@ -267,20 +335,22 @@ def _from_dict(cls: type[_T], data: object) -> _T:
     if not isinstance(data, Mapping):
         raise ValidationError(cls.__name__, "must be a mapping of field names to values", data)
     known = _field_names(cls)
-    for key in data:
-        if key not in known:
-            # A mistyped header field ("Value") may well hold the secret: never show it.
-            raise ValidationError(
-                str(key),
-                f"is not a field of {cls.__name__}",
-                data[key],
-                secret=cls is WebhookHeader,
-            )
+    unknown = [key for key in data if key not in known]
+    if unknown and _KNOWN_FIELDS.enforced:
+        key = unknown[0]
+        # A mistyped header field ("Value") may well hold the secret: never show it.
+        raise ValidationError(
+            str(key),
+            _KNOWN_FIELDS.says(model=cls.__name__),
+            data[key],
+            secret=cls is WebhookHeader,
+        )
+    fields = {key: data[key] for key in data if key in known} if unknown else data
     try:
-        return cls(**data)
+        return cls(**fields)
     except TypeError as error:  # a required field is missing
-        missing = next((a.name for a in attrs.fields(cls) if a.name not in data), "?")  # type: ignore[arg-type]
-        raise ValidationError(missing, "is required", None) from error
+        missing = next((a.name for a in attrs.fields(cls) if a.name not in fields), "?")  # type: ignore[arg-type]
+        raise _broken(missing, _REQUIRED, None) from error
 
 
 # --- request models --------------------------------------------------------------------------
@@ -291,7 +361,8 @@ class WebhookHeader:
     """A header sent with every delivery. A protected header's value is never shown.
 
     In an update, a protected header with ``value=None`` keeps the value stored on
-    the server; on reads the API returns protected values as ``None``.
+    the server. On reads, a protected header's value is unknown: the API returns null
+    (or possibly a mask), and the library never takes it for the real value.
     """
 
     key: str
@@ -299,16 +370,12 @@ class WebhookHeader:
     protected: bool = False
 
     def __attrs_post_init__(self) -> None:
-        _check_text("key", self.key, min_len=1)
+        _check_not_empty("key", _check_string("key", self.key), _HEADER_KEY_NOT_EMPTY)
         if self.value is not None:
             if not isinstance(self.value, str):
-                raise ValidationError(
-                    "value", "must be a string or None", self.value, secret=bool(self.protected)
-                )
-            if not self.value:
-                raise ValidationError(
-                    "value", "must not be empty (None keeps a protected value)", ""
-                )
+                secret = bool(self.protected)
+                raise _broken("value", _HEADER_VALUE_TYPE, self.value, secret=secret)
+            _check_not_empty("value", self.value, _HEADER_VALUE_NOT_EMPTY)
         _check_flag("protected", self.protected)
 
     def __repr__(self) -> str:
@@ -340,23 +407,42 @@ class WebhookCreate:
     include_result: bool = False
 
     def __attrs_post_init__(self) -> None:
-        _check_text("name", self.name, min_len=1, max_len=NAME_MAX_LENGTH)
+        _check_name(self.name)
         _check_url("url", self.url)
-        _check_text("object_name", self.object_name, min_len=1)
+        _check_object_name(self.object_name)
         _check_event_matches(self.object_type, self.event)
         _check_header_values_given(self.headers)
         if self.description is not None:
-            _check_text("description", self.description, max_len=DESCRIPTION_MAX_LENGTH)
+            _check_description(self.description)
         if self.version is not None:
-            _check_text("version", self.version, min_len=1)
+            _check_version(self.version)
         _check_timeout("timeout", self.timeout)
-        for flag in ("enabled", "retry", "include_result"):
-            _check_flag(flag, getattr(self, flag))
+        _check_flag("enabled", self.enabled)
+        _check_flag("retry", self.retry)
+        _check_flag("include_result", self.include_result)
 
     @classmethod
     def from_dict(cls, data: object) -> WebhookCreate:
         """Build it from a dict of field names; an unknown or missing field is a ValidationError."""
         return _from_dict(cls, data)
+
+    def to_test(self, *, url: str | None = None) -> WebhookTestCreate:
+        """The webhook test that tries this spec once, without storing it (at ``url`` if given).
+
+        The test carries what a test request has: every field but name, description,
+        labels and enabled, headers (with their values) included.
+        """
+        return WebhookTestCreate(
+            url=self.url if url is None else url,
+            object_type=self.object_type,
+            object_name=self.object_name,
+            event=self.event,
+            headers=self.headers,
+            version=self.version,
+            timeout=self.timeout,
+            retry=self.retry,
+            include_result=self.include_result,
+        )
 
 
 @attrs.frozen
@@ -381,23 +467,20 @@ class WebhookUpdate:
     include_result: bool | Unset = UNSET
 
     def __attrs_post_init__(self) -> None:
-        for field in ("name", "url", "event", "labels", "headers", "timeout"):
-            if getattr(self, field) is None:
-                raise ValidationError(field, "must not be None (leave it out to keep it)", None)
-        if self.name is not UNSET:
-            _check_text("name", self.name, min_len=1, max_len=NAME_MAX_LENGTH)
-        if self.url is not UNSET:
+        for field in _KEPT_UNLESS_GIVEN:
+            if getattr(self, field) is None and _NOT_NONE_IN_UPDATE.enforced:
+                raise _broken(field, _NOT_NONE_IN_UPDATE, None)
+        if self.name not in (UNSET, None):
+            _check_name(self.name)
+        if self.url not in (UNSET, None):
             _check_url("url", self.url)
         if self.description not in (UNSET, None):
-            _check_text("description", self.description, max_len=DESCRIPTION_MAX_LENGTH)
-        if self.timeout is not UNSET:
+            _check_description(self.description)
+        if self.timeout not in (UNSET, None):
             _check_timeout("timeout", self.timeout)
         for flag in ("enabled", "retry", "include_result"):
             if getattr(self, flag) is not UNSET:
                 _check_flag(flag, getattr(self, flag))
-        for field in ("name", "url", "event", "labels", "headers"):
-            if getattr(self, field) is None:
-                raise ValidationError(field, "must not be None (leave it out to keep it)", None)
 
     def changed_fields(self) -> tuple[str, ...]:
         """The names of the fields this update sets, in declaration order."""
@@ -429,11 +512,11 @@ class WebhookTestCreate:
 
     def __attrs_post_init__(self) -> None:
         _check_url("url", self.url)
-        _check_text("object_name", self.object_name, min_len=1)
+        _check_object_name(self.object_name)
         _check_event_matches(self.object_type, self.event)
         _check_header_values_given(self.headers)
         if self.version is not None:
-            _check_text("version", self.version, min_len=1)
+            _check_version(self.version)
         _check_timeout("timeout", self.timeout)
         _check_flag("retry", self.retry)
         _check_flag("include_result", self.include_result)
@@ -449,14 +532,22 @@ class WebhookTestCreate:
 
 @attrs.frozen
 class WebhookDetail:
-    """A webhook as the API returns it. Protected header values read as ``None``."""
+    """A webhook as the API returns it.
+
+    A protected header's ``value`` is whatever the answer held there (``None``, or a
+    mask); it is shown by no repr and never used as the value: :meth:`to_create` and
+    :meth:`to_test` take protected values from the caller.
+
+    ``object_type`` and ``event`` are enum members when this library knows the value,
+    else the plain string the API sent (webhooks on objects added to the API later).
+    """
 
     id: str
     name: str
     url: str
-    object_type: ObjectType
+    object_type: ObjectType | str
     object_name: str
-    event: EventType
+    event: EventType | str
     version: str | None = None
     headers: tuple[WebhookHeader, ...] = ()
     description: str | None = None
@@ -468,11 +559,13 @@ class WebhookDetail:
     creation_date: datetime | None = None
     last_updated: datetime | None = None
 
-    def to_create(self) -> WebhookCreate:
+    def to_create(self, protected_values: Mapping[str, str] | None = None) -> WebhookCreate:
         """The create request that would make this webhook again.
 
-        Raises ValidationError when a protected header's value is unknown (the API
-        never returns it), rather than inventing one.
+        What the API returns for a protected header's value (null, a mask, or even the
+        value) cannot be told apart, so it is never used: the value comes from
+        ``protected_values`` by header key, and a protected header missing there is a
+        ValidationError naming it, rather than a webhook sent with a made-up value.
         """
         return WebhookCreate(
             name=self.name,
@@ -480,7 +573,7 @@ class WebhookDetail:
             object_type=self.object_type,
             object_name=self.object_name,
             event=self.event,
-            headers=self.headers,
+            headers=_known_headers(self.headers, protected_values or {}),
             description=self.description,
             labels=self.labels,
             version=self.version,
@@ -490,16 +583,65 @@ class WebhookDetail:
             include_result=self.include_result,
         )
 
+    def to_test(
+        self, protected_values: Mapping[str, str] | None = None, *, url: str | None = None
+    ) -> WebhookTestCreate:
+        """The webhook test that tries this webhook's settings once (at ``url`` if given).
+
+        Protected header values come from ``protected_values``, as for :meth:`to_create`.
+        """
+        return WebhookTestCreate(
+            url=self.url if url is None else url,
+            object_type=self.object_type,
+            object_name=self.object_name,
+            event=self.event,
+            headers=_known_headers(self.headers, protected_values or {}),
+            version=self.version,
+            timeout=self.timeout,
+            retry=self.retry,
+            include_result=self.include_result,
+        )
+
+
+def _known_headers(
+    headers: tuple[WebhookHeader, ...], protected_values: Mapping[str, str]
+) -> tuple[WebhookHeader, ...]:
+    """Read headers with every protected value replaced by the one the caller knows."""
+    known = []
+    for index, header in enumerate(headers):
+        if header.protected:
+            value = protected_values.get(header.key)
+            if value is None:
+                raise ValidationError(
+                    f"headers[{index}].value",
+                    f"protected header {header.key!r} needs its value in protected_values "
+                    "(the API never returns it)",
+                    None,
+                )
+            header = WebhookHeader(header.key, value, protected=True)
+        known.append(header)
+    return tuple(known)
+
 
 @attrs.frozen
 class WebhookTestDetail:
-    """A webhook test: ``pending`` until it is ``completed`` or ``failed``."""
+    """A webhook test: ``pending`` until it is ``completed`` or ``failed``.
+
+    ``status`` is a :class:`TestStatus` when this library knows the value, else the
+    plain string the API sent.
+    """
 
     __test__ = False
 
     id: str
-    status: TestStatus
+    status: TestStatus | str
     error_message: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """True unless the test is ``pending``: an unknown status is final too, so that
+        waiting for a test ends rather than polling a status it cannot interpret."""
+        return self.status != TestStatus.PENDING
 
 
 RequestModel = WebhookCreate | WebhookUpdate | WebhookTestCreate

@@ -22,12 +22,15 @@ import aiohttp
 import attrs
 
 from . import _polling, _wire, bulk
+from ._aiohttp_transport import AiohttpTransport
 from ._compare import stored_differences
 from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._ratelimit import Pacer, Pacing
+from ._requester import Requester, Response
 from ._retry import RetryOn, RetryPolicy
-from ._transport import Response, Transport
+from ._rules import rule
+from ._transport import DEFAULT_MAX_RESPONSE_SIZE, Transport
 from ._version import __version__
 from .errors import ConflictError, NotFoundError, ResponseDecodeError, ValidationError
 from .models import (
@@ -53,8 +56,13 @@ DEFAULT_HOST = "https://api.ubiops.com/v2.1"
 DEFAULT_TIMEOUT = 30.0
 _VERSION_SUFFIX = re.compile(r"/v\d+(\.\d+)?$")
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # not allowed in a header value
 
 _M = TypeVar("_M", WebhookCreate, WebhookUpdate, WebhookTestCreate)
+_PATH_SEGMENT = rule("path.segment")
+_LABELS_FILTER = rule("labels_filter.format")
+_OBJECT_TYPE_CHOICE = rule("object_type.choice")
+_EVENT_CHOICE = rule("event.choice")
 _T = TypeVar("_T")
 
 
@@ -69,6 +77,8 @@ def _normalise_token(token: str | None) -> str:
             "token", "is required: pass token=... or set UBIOPS_API_TOKEN", None, secret=True
         )
     token = token.strip()
+    if _CONTROL.search(token):
+        raise ValidationError("token", "must not contain control characters", None, secret=True)
     if token.lower().startswith("token "):
         return "Token " + token[6:].strip()
     return "Token " + token
@@ -86,11 +96,17 @@ def _normalise_host(host: str | None) -> str:
     return host
 
 
-def _tls_setting(verify_tls: bool | ssl.SSLContext) -> ssl.SSLContext | bool | None:
-    """aiohttp's ``ssl`` argument: None verifies with the system's CAs (the default)."""
-    if isinstance(verify_tls, ssl.SSLContext):
-        return verify_tls
-    return None if verify_tls else False
+def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """Seconds per attempt as aiohttp's timeouts.
+
+    Connecting (waiting for a free pooled connection included) may take half of it, so
+    that running out of time there is seen as such: a request never sent is safe to repeat.
+    """
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValidationError("timeout", "must be a positive number of seconds", timeout)
+    return aiohttp.ClientTimeout(total=float(timeout), connect=float(timeout) / 2)
 
 
 def _is_loopback(hostname: str) -> bool:
@@ -107,7 +123,7 @@ def _segment(field: str, value: object) -> str:
     if type(value) is str and _PLAIN_SEGMENT.fullmatch(value) and value.strip("."):
         return value  # nothing to escape
     if not isinstance(value, str) or not value:
-        raise ValidationError(field, "must be a non-empty string", value)
+        raise ValidationError(field, _PATH_SEGMENT.text, value)
     if not value.strip("."):
         return value.replace(".", "%2E")  # "." and ".." would walk the path
     return quote(value, safe="")
@@ -125,13 +141,10 @@ def labels_query(labels: Mapping[str, str] | str) -> str:
         return labels
     parts = []
     for key, value in labels.items():
-        for part, what in ((key, "key"), (value, "value")):
-            if not isinstance(part, str) or not part or any(c in part for c in ",:"):
-                raise ValidationError(
-                    f"labels[{key!r}]",
-                    f"{what} must be a non-empty string without ',' or ':'",
-                    part,
-                )
+        for part in (key, value):
+            broken = not isinstance(part, str) or not part or any(c in part for c in ",:")
+            if broken and _LABELS_FILTER.enforced:
+                raise ValidationError(f"labels[{key!r}]", _LABELS_FILTER.text, part)
         parts.append(f"{key}:{value}")
     return ",".join(parts)
 
@@ -149,6 +162,16 @@ class WebhooksSession:
     ``connection_limit`` caps open connections (100); ``verify_tls`` takes an
     ``ssl.SSLContext`` (for a private CA) or ``False`` to turn certificate checks off;
     ``user_agent`` replaces the default User-Agent.
+
+    ``max_response_size`` caps an answer's body in bytes, after decompression (64 MiB):
+    reading stops there, and the call raises ResponseTooLargeError. Redirects are
+    never followed (the API does not redirect): a 3xx raises RedirectError.
+
+    ``transport`` replaces the HTTP layer, for example with a
+    :class:`~aioubiwebhooks.MockTransport` in tests; ``timeout``, ``connection_limit``
+    and ``verify_tls`` belong to the default aiohttp transport and are not used with it
+    (nor can ``client_session`` be given). Retries, pacing, the size limit and the
+    mapping of errors apply over any transport.
     """
 
     def __init__(
@@ -164,6 +187,8 @@ class WebhooksSession:
         connection_limit: int = 100,
         verify_tls: bool | ssl.SSLContext = True,
         user_agent: str | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        transport: Transport | None = None,
     ):
         authorization = _normalise_token(token)
         self.host = _normalise_host(host)
@@ -179,22 +204,33 @@ class WebhooksSession:
             retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
         elif max_retries is not None:
             raise ValueError("give either max_retries or retry, not both")
-        if isinstance(timeout, (int, float)):
-            if timeout <= 0:
-                raise ValidationError("timeout", "must be a positive number of seconds", timeout)
-            timeout = aiohttp.ClientTimeout(total=float(timeout))
+        if isinstance(max_response_size, bool) or not (
+            isinstance(max_response_size, int) and max_response_size > 0
+        ):
+            raise ValidationError(
+                "max_response_size", "must be a positive number of bytes", max_response_size
+            )
+        if user_agent is not None and _CONTROL.search(user_agent):
+            raise ValidationError("user_agent", "must not contain control characters", user_agent)
+        if transport is None:
+            transport = AiohttpTransport(
+                timeout=_client_timeout(timeout),
+                connection_limit=connection_limit,
+                ssl=verify_tls,
+                client_session=client_session,
+            )
+        elif client_session is not None:
+            raise ValueError("give either transport or client_session, not both")
         self.retry = retry
         """The session's retry policy."""
-        self._transport = Transport(
+        self._transport = Requester(
             self.host,
             authorization,
-            timeout=timeout,
+            transport=transport,
             retry=retry,
-            pacer=Pacer(pacing),
-            client_session=client_session,
-            connection_limit=connection_limit,
+            pacer=Pacer(pacing, max_wait=retry.max_rate_limit_wait),
             user_agent=user_agent or f"aioubiwebhooks/{__version__}",
-            ssl=_tls_setting(verify_tls),
+            max_response_size=max_response_size,
         )
 
     def __repr__(self) -> str:
@@ -234,7 +270,10 @@ class WebhooksSession:
         path = f"/projects/{_segment('project_name', project_name)}/webhooks"
         try:
             answer = await self._transport.request(
-                "POST", path, body=_wire.to_body(_wire.create_json(spec))
+                "POST",
+                path,
+                body=_wire.to_body(_wire.create_json(spec)),
+                secrets=_protected_values(spec),
             )
         except ConflictError as conflict:
             if conflict.attempts <= 1:
@@ -280,7 +319,10 @@ class WebhooksSession:
         update = _as_model(data, WebhookUpdate)
         path = self._webhook_path(project_name, webhook_name)
         answer = await self._transport.request(
-            "PATCH", path, body=_wire.to_body(_wire.update_json(update))
+            "PATCH",
+            path,
+            body=_wire.to_body(_wire.update_json(update)),
+            secrets=_protected_values(update),
         )
         return self._decode(answer, _wire.webhook_from_json, "PATCH", path)
 
@@ -310,6 +352,7 @@ class WebhooksSession:
             path,
             body=_wire.to_body(_wire.webhook_test_create_json(spec)),
             retry_on=RetryOn.UNSENT,
+            secrets=_protected_values(spec),
         )
         return self._decode(answer, _wire.webhook_test_from_json, "POST", path)
 
@@ -330,24 +373,26 @@ class WebhooksSession:
         test_id: str,
         *,
         timeout: float = 60.0,
-        initial_delay: float = 0.1,
-        max_delay: float = 5.0,
-        factor: float = 1.6,
-        jitter: bool = True,
+        schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
+        **deprecated_poll_settings: float,
     ) -> WebhookTestDetail:
         """Poll a webhook test with backoff until it is ``completed`` or ``failed``.
 
-        Raises TestTimeoutError past ``timeout`` seconds (carrying the last status seen)
+        ``schedule`` says how often to ask (``PollSchedule()`` by default). Raises
+        TestTimeoutError past ``timeout`` seconds (carrying the last status seen)
         and, with ``raise_on_failure``, TestFailedError carrying the server's message.
+        The loose ``initial_delay``, ``max_delay``, ``factor`` and ``jitter`` keyword
+        arguments still work but are deprecated: they build a ``PollSchedule``.
         """
-        schedule = PollSchedule(initial_delay, max_delay, factor, jitter)
         return await _polling.await_test(
             self,
             project_name,
             test_id,
             timeout=timeout,
-            schedule=schedule,
+            schedule=_polling.schedule_from(
+                schedule, deprecated_poll_settings, caller="await_test"
+            ),
             raise_on_failure=raise_on_failure,
         )
 
@@ -357,20 +402,22 @@ class WebhooksSession:
         test_id: str,
         *,
         timeout: float = 60.0,
-        initial_delay: float = 0.1,
-        max_delay: float = 5.0,
-        factor: float = 1.6,
-        jitter: bool = True,
+        schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
+        **deprecated_poll_settings: float,
     ) -> AsyncIterator[WebhookTestDetail]:
-        """Iterate over a test's status changes (not every poll), ending after the final one."""
-        schedule = PollSchedule(initial_delay, max_delay, factor, jitter)
+        """Iterate over a test's status changes (not every poll), ending after the final one.
+
+        Takes the same arguments as :meth:`await_test`.
+        """
         return _polling.watch_test(
             self,
             project_name,
             test_id,
             timeout=timeout,
-            schedule=schedule,
+            schedule=_polling.schedule_from(
+                schedule, deprecated_poll_settings, caller="watch_test"
+            ),
             raise_on_failure=raise_on_failure,
         )
 
@@ -380,54 +427,56 @@ class WebhooksSession:
         test_ids: Iterable[str],
         *,
         timeout: float = 60.0,
-        initial_delay: float = 0.1,
-        max_delay: float = 5.0,
-        factor: float = 1.6,
-        jitter: bool = True,
+        schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
+        **deprecated_poll_settings: float,
     ) -> AsyncIterator[Outcome[str, WebhookTestDetail]]:
         """Await many tests at once; yield an Outcome per test as each finishes.
 
         Polls share this session's rate-limit budget, so hundreds of waits pace
-        themselves instead of collecting 429s.
+        themselves instead of collecting 429s. ``timeout`` bounds each wait;
+        the other arguments are those of :meth:`await_test`.
         """
-        schedule = PollSchedule(initial_delay, max_delay, factor, jitter)
         return _polling.await_tests(
             self,
             project_name,
             test_ids,
             timeout=timeout,
-            schedule=schedule,
+            schedule=_polling.schedule_from(
+                schedule, deprecated_poll_settings, caller="await_tests"
+            ),
             raise_on_failure=raise_on_failure,
         )
 
     async def check_webhook(
         self,
         project_name: str,
-        webhook: str | WebhookCreate | WebhookTestCreate | Mapping[str, Any],
+        webhook: str | WebhookCreate | WebhookTestCreate | WebhookDetail | Mapping[str, Any],
         *,
         protected_values: Mapping[str, str] | None = None,
         url: str | None = None,
         timeout: float = 60.0,
+        schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
     ) -> WebhookTestDetail:
         """Run a whole check: create a test for a webhook and await its result.
 
-        ``webhook`` is a stored webhook's name (its settings are read; the API hides
-        protected header values, so give them in ``protected_values`` by header key),
-        a create spec, or a test spec. ``url`` sends the test somewhere else.
+        ``webhook`` is a stored webhook's name (its settings are read), a webhook read
+        before, a create spec, or a test spec (models or dicts: a dict with only a test
+        spec's fields is one). The API never returns protected header values, so for a
+        stored webhook give them in ``protected_values`` by header key. ``url`` sends the
+        test somewhere else than the webhook's own URL.
         """
         if isinstance(webhook, str):
-            stored = await self.webhooks_get(project_name, webhook)
-            spec = webhook_test_spec(stored, protected_values or {}, url=url)
-        elif isinstance(webhook, WebhookTestCreate):
-            spec = webhook if url is None else attrs.evolve(webhook, url=url)
-        else:
-            create = _as_model(webhook, WebhookCreate)
-            spec = webhook_test_spec(create, protected_values or {}, url=url)
+            webhook = await self.webhooks_get(project_name, webhook)
+        spec = webhook_test_spec(_as_spec(webhook), protected_values or {}, url=url)
         test = await self.webhook_tests_create(project_name, spec)
         return await self.await_test(
-            project_name, test.id, timeout=timeout, raise_on_failure=raise_on_failure
+            project_name,
+            test.id,
+            timeout=timeout,
+            schedule=schedule,
+            raise_on_failure=raise_on_failure,
         )
 
     # --- many at once ---------------------------------------------------------------------
@@ -535,47 +584,59 @@ class WebhooksSession:
 
 
 def webhook_test_spec(
-    webhook: WebhookCreate | WebhookDetail,
+    webhook: WebhookCreate | WebhookDetail | WebhookTestCreate,
     protected_values: Mapping[str, str],
     *,
     url: str | None = None,
 ) -> WebhookTestCreate:
-    """The test request that tries ``webhook``'s settings once.
+    """The test request that tries ``webhook``'s settings once (at ``url`` if given).
 
-    Protected header values come from ``protected_values`` (by key) where the
-    webhook does not carry them; a missing one is a ValidationError naming it.
+    For a webhook read from the API, every protected header value comes from
+    ``protected_values`` (by key): what the API returned for it is never used, and a
+    missing one is a ValidationError naming it. For a spec, whose values are known,
+    ``protected_values`` may still replace them by key.
     """
-    headers = []
-    for index, header in enumerate(webhook.headers):
-        value = header.value
-        if header.key in protected_values:
-            value = protected_values[header.key]
-        if value is None:
-            raise ValidationError(
-                f"headers[{index}].value",
-                f"protected header {header.key!r} needs its value in protected_values",
-                None,
-            )
-        headers.append(attrs.evolve(header, value=value))
-    return WebhookTestCreate(
-        url=url or webhook.url,
-        object_type=webhook.object_type,
-        object_name=webhook.object_name,
-        event=webhook.event,
-        headers=tuple(headers),
-        version=webhook.version,
-        timeout=webhook.timeout,
-        retry=webhook.retry,
-        include_result=webhook.include_result,
-    )
+    if isinstance(webhook, WebhookDetail):
+        return webhook.to_test(protected_values, url=url)
+    if protected_values and any(h.key in protected_values for h in webhook.headers):
+        headers = tuple(
+            attrs.evolve(h, value=protected_values[h.key]) if h.key in protected_values else h
+            for h in webhook.headers
+        )
+        webhook = attrs.evolve(webhook, headers=headers)
+    if isinstance(webhook, WebhookTestCreate):
+        return webhook if url is None else attrs.evolve(webhook, url=url)
+    return webhook.to_test(url=url)
+
+
+_TEST_FIELDS = frozenset(a.name for a in attrs.fields(WebhookTestCreate))
+
+
+def _as_spec(
+    data: WebhookCreate | WebhookTestCreate | WebhookDetail | Mapping[str, Any],
+) -> WebhookCreate | WebhookTestCreate | WebhookDetail:
+    """A model as it is; a dict as a test spec when it has only a test spec's fields,
+    else as a create spec (whose errors then name what is wrong)."""
+    if isinstance(data, (WebhookCreate, WebhookTestCreate, WebhookDetail)):
+        return data
+    if isinstance(data, Mapping) and _TEST_FIELDS.issuperset(data):
+        return WebhookTestCreate.from_dict(data)
+    return WebhookCreate.from_dict(data)
+
+
+def _protected_values(spec: WebhookCreate | WebhookUpdate | WebhookTestCreate) -> list[str]:
+    """The protected header values a request body carries: no error may show them."""
+    headers = spec.headers if isinstance(spec.headers, tuple) else ()
+    return [h.value for h in headers if h.protected and isinstance(h.value, str)]
 
 
 def _enum_value(kind: type[ObjectType] | type[EventType], field: str, value: object) -> str:
+    """A list filter's value: the documented values only (answers may hold others)."""
     try:
         return str(kind(value).value)
     except ValueError:
-        choices = ", ".join(repr(m.value) for m in kind)
-        raise ValidationError(field, f"must be one of {choices}", value) from None
+        choice = _OBJECT_TYPE_CHOICE if kind is ObjectType else _EVENT_CHOICE
+        raise ValidationError(field, choice.text, value) from None
 
 
 def _decode_error(
@@ -583,8 +644,8 @@ def _decode_error(
 ) -> ResponseDecodeError:
     return ResponseDecodeError(
         answer.status,
-        f"unexpected answer body: {error}",
-        body=answer.body[:2000].decode("utf-8", "replace"),
+        answer.hide(f"unexpected answer body: {error}"),
+        body=answer.excerpt(),
         method=method,
         path=path,
         attempts=answer.attempts,

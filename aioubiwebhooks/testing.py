@@ -7,8 +7,10 @@
   (``.url`` is where deliveries go); options in ``@pytest.mark.webhook_receiver(...)``,
   ``journal`` included: a path or ``redis://`` URL, or ``True`` for a SQLite file in
   the test's temporary folder.
+- ``ubiops_testing_mode``: testing mode (:func:`~aioubiwebhooks.set_testing`) for the
+  test, with no backoff sleeps and no poll delays; the previous setting comes back after.
 
-Both are async fixtures and need pytest-asyncio. Pytest imports this module for every
+The first two are async fixtures and need pytest-asyncio. Pytest imports this module for every
 project that has aioubiwebhooks installed, so it imports nothing heavy up front and
 never fails to import: without pytest-asyncio the fixtures fail with a clear message
 when used, and are otherwise inert.
@@ -16,7 +18,7 @@ when used, and are otherwise inert.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
@@ -25,7 +27,12 @@ if TYPE_CHECKING:
     from .emulator import Emulator
     from .receiver import WebhookReceiver  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["pytest_configure", "ubiops_emulator", "webhook_receiver"]
+__all__ = [
+    "pytest_configure",
+    "ubiops_emulator",
+    "ubiops_testing_mode",
+    "webhook_receiver",
+]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -86,3 +93,16 @@ async def webhook_receiver(request: pytest.FixtureRequest) -> AsyncIterator[Webh
         options["journal"] = folder / "webhook-events.db"
     async with WebhookReceiver(**options) as receiver:
         yield receiver
+
+
+@pytest.fixture
+def ubiops_testing_mode() -> Iterator[None]:
+    """Testing mode for one test: retries and polls do not sleep; restored afterwards.
+
+    Use it in a test's arguments, with ``@pytest.mark.usefixtures("ubiops_testing_mode")``,
+    or in an autouse fixture of your own to cover a whole module or suite.
+    """
+    from ._retry import set_testing
+
+    with set_testing(True):
+        yield

@@ -43,9 +43,8 @@ def _no_sockets_in_unit_tests(
 
 @pytest.fixture(autouse=True)
 def _no_backoff_sleeps() -> Iterator[None]:
-    aioubiwebhooks.set_testing(True)
-    yield
-    aioubiwebhooks.set_testing(False)
+    with aioubiwebhooks.set_testing(True):
+        yield
 
 
 @pytest.fixture

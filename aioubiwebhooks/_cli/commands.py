@@ -51,8 +51,8 @@ async def list_command(args: argparse.Namespace, out: Output) -> int:
     rows = [
         (
             h.name,
-            f"{h.object_type.value}/{h.object_name}" + (f"@{h.version}" if h.version else ""),
-            h.event.value,
+            f"{h.object_type}/{h.object_name}" + (f"@{h.version}" if h.version else ""),
+            str(h.event),
             _yes(h.enabled),
             _labels_text(h.labels),
             h.url,
@@ -75,9 +75,9 @@ def _show_webhook(out: Output, hook: WebhookDetail) -> None:
         ("name", hook.name),
         ("id", hook.id),
         ("url", hook.url),
-        ("object", f"{hook.object_type.value} {hook.object_name}"),
+        ("object", f"{hook.object_type} {hook.object_name}"),
         ("version", hook.version or "(default)"),
-        ("event", hook.event.value),
+        ("event", str(hook.event)),
         ("enabled", _yes(hook.enabled)),
         ("timeout", f"{hook.timeout} s"),
         ("retry", _yes(hook.retry)),

@@ -99,7 +99,7 @@ def _report_test(out: Output, detail: WebhookTestDetail, event: WebhookEvent | N
         )
     else:
         reason = f": {detail.error_message}" if detail.error_message else ""
-        out.line(f"test {detail.id}: {detail.status.value}{reason}")
+        out.line(f"test {detail.id}: {detail.status}{reason}")
         if event is not None:
             out.line(event_to_json(event))
     if failed:

@@ -1,4 +1,4 @@
-"""The migration commands: export, plan, apply and copy, over :mod:`aioubiwebhooks.sync`.
+"""The migration commands: export, plan, apply and copy, over :mod:`aioubiwebhooks.migrate`.
 
 Plans are shown before anything changes, and a plan that needs protected values
 nobody supplied is refused as a whole (exit 1) without touching the project.
@@ -13,8 +13,9 @@ import os
 from pathlib import Path
 from typing import Any, Final
 
-from .. import sync
+from .. import migrate
 from ..bulk import DEFAULT_CONCURRENCY
+from ..errors import PlanBlockedError
 from ..session import WebhooksSession
 from . import options
 from .output import EXIT_FAILED, EXIT_OK, ItemResult, Output, UsageError, describe, error_info
@@ -35,9 +36,9 @@ _DONE: Final = {
 # --- export --------------------------------------------------------------------------------
 
 
-def _export_format(args: argparse.Namespace) -> sync.SpecFormat:
+def _export_format(args: argparse.Namespace) -> migrate.SpecFormat:
     if args.format is not None:
-        chosen: sync.SpecFormat = args.format
+        chosen: migrate.SpecFormat = args.format
         return chosen
     if args.output is not None and args.output.suffix.lower() in (".yaml", ".yml"):
         return "yaml"
@@ -49,8 +50,8 @@ async def export_command(args: argparse.Namespace, out: Output) -> int:
     if args.output is None and args.json and fmt != "json":
         raise UsageError("--json prints JSON; drop --format yaml or write it with -o FILE")
     async with options.connect(args) as session:
-        specs = await sync.export(session, args.project)
-    text = sync.dump_specs(specs, fmt)
+        specs = await migrate.export(session, args.project)
+    text = migrate.dump_specs(specs, fmt)
     unknown = sum(1 for s in specs for h in s["headers"] if h["protected"])
     if args.output is None:
         out.stdout.write(text)
@@ -86,20 +87,20 @@ def _protected(args: argparse.Namespace) -> dict[str, str]:
     return options.pairs(args.protected, "--protected")
 
 
-def _load(path: Path) -> list[dict[str, Any]]:
+def _load(path: Path) -> list[migrate.WebhookSpec]:
     if not path.is_file():
         raise UsageError(f"cannot read {path}: no such file")
-    return sync.load_specs(path)
+    return migrate.read_specs(path)
 
 
-def _show_plan(out: Output, plan: sync.Plan) -> None:
+def _show_plan(out: Output, plan: migrate.Plan) -> None:
     if not out.json_mode:
         out.line(plan.summary())
 
 
-def _blocked(out: Output, plan: sync.Plan, *, extra: dict[str, Any]) -> int:
+def _blocked(out: Output, plan: migrate.Plan, *, extra: dict[str, Any]) -> int:
     """Report a plan that cannot be applied: what is missing, and that nothing changed."""
-    error = sync.PlanBlockedError(plan.project, plan.blocked)
+    error = PlanBlockedError(plan.project, plan.blocked)
     if out.json_mode:
         out.document({"ok": False, **extra, "plan": plan.to_dict(), "error": error_info(error)})
     out.note(f"error: {describe(error)}")
@@ -108,7 +109,11 @@ def _blocked(out: Output, plan: sync.Plan, *, extra: dict[str, Any]) -> int:
 
 
 async def _carry_out(
-    out: Output, session: WebhooksSession, plan: sync.Plan, args: argparse.Namespace, **extra: Any
+    out: Output,
+    session: WebhooksSession,
+    plan: migrate.Plan,
+    args: argparse.Namespace,
+    **extra: Any,
 ) -> int:
     """Show the plan, then apply it unless ``--dry-run``; exit 1 when blocked or any failed."""
     _show_plan(out, plan)
@@ -120,7 +125,7 @@ async def _carry_out(
         return EXIT_OK
     bar = out.progress("applying")
     try:
-        result = await sync.apply(session, plan, concurrency=args.concurrency, progress=bar)
+        result = await migrate.apply(session, plan, concurrency=args.concurrency, progress=bar)
     finally:
         bar.close()
     items = [
@@ -139,9 +144,9 @@ async def _carry_out(
     return status
 
 
-async def _plan_from_args(session: WebhooksSession, args: argparse.Namespace) -> sync.Plan:
+async def _plan_from_args(session: WebhooksSession, args: argparse.Namespace) -> migrate.Plan:
     """The plan for ``plan`` and ``apply``: the spec file against the project."""
-    return await sync.plan(
+    return await migrate.plan(
         session,
         args.project,
         _load(args.specfile),
@@ -186,7 +191,7 @@ async def copy_command(args: argparse.Namespace, out: Output) -> int:
     protected = _protected(args)
     extra = {"source_project": args.source_project, "project": args.target_project}
     async with options.connect(args) as source, _target(args) as target:
-        copied = await sync.copy(
+        copied = await migrate.copy(
             source,
             args.source_project,
             target,

@@ -14,14 +14,15 @@ their payload, an optional fixed-window rate limit, and fault injection::
 from __future__ import annotations
 
 from ._app import DEFAULT_MAX_BODY_SIZE, create_app
-from ._auth import DEFAULT_TOKEN
 from ._delivery import DelaySource, DeliveryRecord
 from ._faults import OPERATIONS, FaultInjector
+from ._http import DEFAULT_TOKEN
 from ._ratelimit import FixedWindow, RateDecision, parse_rate_limit
+from ._rules import Limits
 from ._seed import DEFAULT_SEED, ProjectSeed, Seed, SeedError, load_seed, parse_seed
 from ._server import API_VERSION, Emulator
-from ._state import EmulatorState, SeedSource
-from ._stats import Stats
+from ._state import EmulatorState, SeedSource, Stats
+from ._targets import REFUSED_NAMES, REFUSED_NETWORKS, TargetPolicy
 from ._thread import EmulatorThread
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "DEFAULT_SEED",
     "DEFAULT_TOKEN",
     "OPERATIONS",
+    "REFUSED_NAMES",
+    "REFUSED_NETWORKS",
     "DelaySource",
     "DeliveryRecord",
     "Emulator",
@@ -37,12 +40,14 @@ __all__ = [
     "EmulatorThread",
     "FaultInjector",
     "FixedWindow",
+    "Limits",
     "ProjectSeed",
     "RateDecision",
     "Seed",
     "SeedError",
     "SeedSource",
     "Stats",
+    "TargetPolicy",
     "create_app",
     "load_seed",
     "parse_rate_limit",

@@ -15,7 +15,9 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
+from ._app import DEFAULT_MAX_BODY_SIZE
 from ._ratelimit import parse_rate_limit
+from ._rules import Limits
 from ._seed import SeedError
 from ._server import Emulator
 
@@ -39,6 +41,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the emulator's options to ``parser`` (standalone or as a subcommand)."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -56,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="fixed-window rate limit, e.g. 300/60 (default: off)",
     )
     parser.add_argument(
+        "--reset-rounding",
+        choices=("up", "down"),
+        default="up",
+        help="round x-ratelimit-reset's seconds up (default) or down, as a Redis TTL does",
+    )
+    parser.add_argument(
         "--seed",
         default=None,
         metavar="FILE",
@@ -69,6 +87,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep webhook tests pending this long before delivering (default 0)",
     )
     parser.add_argument("--admin", action="store_true", help="mount the /_emulator/ admin routes")
+    parser.add_argument(
+        "--allow-target",
+        action="append",
+        default=None,
+        metavar="NETWORK|HOST",
+        help="let webhook tests deliver only to these networks or host names (repeatable, "
+        "e.g. 127.0.0.1 or 10.0.0.0/8); default: anywhere but link-local and cloud "
+        "metadata addresses",
+    )
+    parser.add_argument(
+        "--max-webhooks",
+        type=_positive,
+        default=Limits().max_webhooks_per_project,
+        metavar="N",
+        help="webhooks one project may hold (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-body-size",
+        type=_positive,
+        default=DEFAULT_MAX_BODY_SIZE,
+        metavar="BYTES",
+        help="larger request bodies are answered 413 (default %(default)s)",
+    )
 
 
 def _emulator(args: argparse.Namespace) -> Emulator:
@@ -78,8 +119,12 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         token=args.token,
         seed=args.seed,
         rate_limit=args.rate_limit,
+        reset_rounding=args.reset_rounding,
         test_delay=args.test_delay,
         admin=args.admin,
+        allow_targets=args.allow_target,
+        limits=Limits(max_webhooks_per_project=args.max_webhooks),
+        max_body_size=args.max_body_size,
     )
 
 

@@ -21,8 +21,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from ._auth import check_token
-from ._http import STATE_KEY, json_ok
+from ._http import STATE_KEY, check_token, json_ok
 from ._problems import BadRequest
 from ._ratelimit import parse_rate_limit
 from ._rules import decode_body
@@ -155,6 +154,7 @@ def _config(state: EmulatorState) -> dict[str, Any]:
         "test_delay": "function" if callable(delay) else delay,
         "rate_limit": None if limit is None else {"limit": limit[0], "window": limit[1]},
         "token_required": state.token is not None,
+        "allow_targets": state.target_policy.describe(),
     }
 
 

@@ -1,4 +1,8 @@
-"""Running webhook tests: POST the payload to the test's URL, in the background.
+"""Webhook test deliveries: the payload they send, and POSTing it in the background.
+
+The payload follows the documented request-event body: ``deployment_*`` or
+``pipeline_*`` ids and names, ``event``, ``request_id``, ``status`` and ``text``;
+``result`` is present only when the webhook asks for it.
 
 A test is created ``pending``; a background task waits the configured test delay,
 then POSTs the payload with the test's headers (protected values included: they
@@ -19,18 +23,38 @@ import json
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable
-from typing import Any, Final, TypeAlias
+from collections.abc import Callable, Iterable
+from typing import Any, Final, Literal, TypeAlias
 
 import aiohttp
 import attrs
 from multidict import CIMultiDict
+from yarl import URL
 
-from ._payload import build_payload
-from ._stats import Stats
+from ..models import ObjectType
 from ._store import DeliveryPlan
+from ._targets import PolicyResolver, TargetPolicy, TargetRefused
 
-__all__ = ["DelaySource", "Deliverer", "DeliveryRecord", "resolve_delay"]
+__all__ = [
+    "NOT_FORWARDED",
+    "SAMPLE_RESULT",
+    "AttemptOutcome",
+    "DelaySource",
+    "Deliverer",
+    "DeliveryRecord",
+    "build_payload",
+    "outgoing_headers",
+    "resolve_delay",
+    "status_for_event",
+]
+
+AttemptOutcome: TypeAlias = Literal["succeeded", "failed", "refused"]
+"""What became of one attempt: the target answered 2xx/3xx, it did not, or the target
+policy refused it (nothing was sent)."""
+
+NOT_FORWARDED: Final = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+"""Configured headers a delivery leaves out: they address or frame the request, which is
+the emulator's to decide (a caller-chosen ``Host`` would reach another virtual host)."""
 
 _log = logging.getLogger("aioubiwebhooks.emulator")
 
@@ -38,6 +62,54 @@ DelaySource: TypeAlias = float | Callable[[], float]
 """Seconds a test stays pending before delivery, or a function returning them (per test)."""
 
 MAX_DELAY: Final = 3600.0
+
+SAMPLE_RESULT: Final = {"message": "Webhook test result"}
+"""What a test delivery carries as ``result`` when ``include_result`` is set."""
+
+_STATUS: Final = {
+    "started": "processing",
+    "completed": "completed",
+    "failed": "failed",
+    "finished": "completed",
+}
+
+
+def status_for_event(event: str) -> str:
+    """The request status an event reports (``finished`` reports a completed request)."""
+    return _STATUS[event.rsplit("_", 1)[1]]
+
+
+def outgoing_headers(configured: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
+    """The headers a delivery sends: JSON, then the configured ones but :data:`NOT_FORWARDED`."""
+    headers: CIMultiDict[str] = CIMultiDict({"Content-Type": "application/json"})
+    for key, value in configured:
+        if key.lower() not in NOT_FORWARDED:
+            headers[key] = value
+    return headers
+
+
+def build_payload(plan: DeliveryPlan, request_id: str) -> dict[str, Any]:
+    """The JSON body one delivery of ``plan`` POSTs, for the request ``request_id``."""
+    prefix = plan.object_type.value
+    label = "Deployment" if plan.object_type is ObjectType.DEPLOYMENT else "Pipeline"
+    status = status_for_event(plan.event)
+    verb = "started" if status == "processing" else "finished"
+    payload: dict[str, Any] = {
+        "event": plan.event,
+        f"{prefix}_id": plan.object_id,
+        f"{prefix}_name": plan.object_name,
+        f"{prefix}_version_id": plan.version_id,
+        f"{prefix}_version_name": plan.version_name,
+        "request_id": request_id,
+        "status": status,
+        "text": (
+            f"{label} request {request_id} {verb} for {prefix} {plan.object_name} "
+            f"{plan.version_name} in project {plan.project}"
+        ),
+    }
+    if plan.include_result:
+        payload["result"] = dict(SAMPLE_RESULT) if status == "completed" else None
+    return payload
 
 
 def resolve_delay(source: DelaySource) -> float:
@@ -65,13 +137,20 @@ class DeliveryRecord:
 
 
 class Deliverer:
-    """Runs deliveries as background tasks and reports each test's outcome to ``on_finish``."""
+    """Runs deliveries as background tasks.
+
+    It reports each attempt's :data:`AttemptOutcome` to ``on_attempt`` and each
+    test's outcome to ``on_finish`` (test id, error message or None). ``policy`` gives
+    the :class:`~._targets.TargetPolicy` in force; a refused target fails the test
+    without sending anything. Credentials in a URL (``user:password@``) are not sent.
+    """
 
     def __init__(
         self,
         *,
         on_finish: Callable[[str, str | None], None],
-        stats: Stats,
+        on_attempt: Callable[[AttemptOutcome], None] = lambda outcome: None,
+        policy: Callable[[], TargetPolicy] = TargetPolicy,
         delay: DelaySource = 0.0,
         concurrency: int = 32,
         attempts: int = 3,
@@ -83,7 +162,8 @@ class Deliverer:
         self.retry_pause = retry_pause
         self.records: deque[DeliveryRecord] = deque(maxlen=log_size)
         self._on_finish = on_finish
-        self._stats = stats
+        self._on_attempt = on_attempt
+        self._policy = policy
         self._concurrency = concurrency
         self._semaphore: asyncio.Semaphore | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -92,7 +172,9 @@ class Deliverer:
     async def start(self) -> None:
         if self._session is None:
             self._semaphore = asyncio.Semaphore(self._concurrency)
-            connector = aiohttp.TCPConnector(limit=self._concurrency)
+            connector = aiohttp.TCPConnector(
+                limit=self._concurrency, resolver=PolicyResolver(self._policy)
+            )
             # trust_env=False: a proxy set for the host must not intercept local deliveries.
             self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
 
@@ -148,58 +230,66 @@ class Deliverer:
         except Exception:  # a bug here must not leave a test pending forever
             _log.exception("webhook test %s: delivery crashed", plan.test_id)
             error = "Internal error while delivering"
-        if error is None:
-            self._stats.tests_completed += 1
-        else:
-            self._stats.tests_failed += 1
         self._on_finish(plan.test_id, error)
 
     async def _deliver(self, plan: DeliveryPlan) -> str | None:
         payload = build_payload(plan, str(uuid.uuid4()))
         body = json.dumps(payload).encode()
         attempts = self.attempts if plan.retry else 1
+        try:
+            target = URL(plan.url).with_user(None)  # never sent as Basic auth
+        except ValueError:
+            self._on_attempt("failed")
+            return "Invalid request (bad header or URL)"
         error: str | None = None
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 await asyncio.sleep(self.retry_pause)
-            status, error, final = await self._attempt(plan, body)
+            status, error, final = await self._attempt(plan, target, body)
             self.records.append(
-                DeliveryRecord(plan.test_id, attempt, plan.url, status, error, payload)
+                DeliveryRecord(plan.test_id, attempt, str(target), status, error, payload)
             )
             if error is None or final:
                 break
         return error
 
     async def _attempt(
-        self, plan: DeliveryPlan, body: bytes
+        self, plan: DeliveryPlan, target: URL, body: bytes
     ) -> tuple[int | None, str | None, bool]:
         """One POST: (status, error or None, whether retrying is pointless)."""
         assert self._session is not None
-        headers: CIMultiDict[str] = CIMultiDict({"Content-Type": "application/json"})
-        for key, value in plan.headers:
-            headers[key] = value
-        self._stats.delivery_attempts += 1
+        refusal = self._policy().refuse_host(target.raw_host or "")
+        if refusal is not None:
+            return self._refused(refusal)
         try:
             async with self._session.post(
-                plan.url,
+                target,
                 data=body,
-                headers=headers,
+                headers=outgoing_headers(plan.headers),
                 timeout=aiohttp.ClientTimeout(total=plan.timeout),
                 allow_redirects=False,
             ) as response:
                 status = response.status
         except asyncio.TimeoutError:
             return self._failed(None, f"Timeout after {plan.timeout} s")
+        except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, TargetRefused):
+                return self._refused(str(error.os_error))
+            return self._failed(None, "Connection error")
         except (aiohttp.ClientError, OSError):
             return self._failed(None, "Connection error")
         except ValueError as problem:  # a header or URL aiohttp refuses to send
             _log.info("webhook test %s: cannot send request: %s", plan.test_id, problem)
             return (*self._failed(None, "Invalid request (bad header or URL)")[:2], True)
         if 200 <= status < 400:
-            self._stats.delivery_successes += 1
+            self._on_attempt("succeeded")
             return status, None, True
         return self._failed(status, f"Received status {status}")
 
     def _failed(self, status: int | None, error: str) -> tuple[int | None, str, bool]:
-        self._stats.delivery_failures += 1
+        self._on_attempt("failed")
         return status, error, False
+
+    def _refused(self, reason: str) -> tuple[None, str, bool]:
+        self._on_attempt("refused")
+        return None, f"Refused target: {reason}", True

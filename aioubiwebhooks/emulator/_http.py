@@ -1,16 +1,19 @@
-"""The HTTP layer's shared pieces: the app key, JSON answers and the two middlewares.
+"""The HTTP layer's shared pieces: the app key, JSON answers, the token check and the
+two middlewares.
 
 ``guard`` (outermost) makes sure every answer is JSON and nothing escapes as an
 aiohttp default page: HTTP exceptions become ``{"error": ...}`` with their status,
 and any unexpected exception becomes a JSON 500 that is logged and counted.
 ``api_gate`` runs only for the seven API operations: it counts them, applies
-injected faults, the rate limit and the token check, and puts the
-``x-ratelimit-*`` headers on every answer while a limit is set.
+injected faults, then the token check, then the rate limit (only authenticated
+requests use up the window), and puts the ``x-ratelimit-*`` headers on every
+answer while a limit is set.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,20 +21,22 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from ._auth import check_token
 from ._faults import Drop, Fail
-from ._problems import Problem
+from ._problems import Problem, Unauthorized
 from ._state import EmulatorState
 
 __all__ = [
     "ADMIN_PREFIX",
     "API_PREFIXES",
+    "DEFAULT_TOKEN",
     "STATE_KEY",
     "api_gate",
+    "check_token",
     "guard",
     "json_error",
     "json_ok",
     "operation_of",
+    "strip_prefix",
 ]
 
 _log = logging.getLogger("aioubiwebhooks.emulator")
@@ -40,7 +45,37 @@ STATE_KEY: Final = web.AppKey("aioubiwebhooks_emulator_state", EmulatorState)
 API_PREFIXES: Final = {"v2_1": "/v2.1", "v2": "/v2"}
 """Route-name namespace -> URL prefix: the API is served under both versions."""
 ADMIN_PREFIX: Final = "/_emulator"
-_DROPPED: Final = "aioubiwebhooks_emulator_dropped"
+DEFAULT_TOKEN: Final = "emulator-token"  # noqa: S105 - a placeholder, not a secret
+"""What ``Emulator.token`` is when no token was configured (any non-empty token passes)."""
+
+
+def strip_prefix(value: str | None) -> str:
+    """The bare token of a header value, with or without ``Token `` in front."""
+    text = (value or "").strip()
+    if text[:6].lower() == "token ":
+        text = text[6:].strip()
+    return text
+
+
+def check_token(header: str | None, expected: str | None) -> None:
+    """Raise :class:`Unauthorized` unless ``header`` carries the expected token.
+
+    Without an expected token any non-empty token passes, so a first try needs no set-up.
+    A header that is not UTF-8 text (aiohttp keeps such bytes as surrogates) carries no
+    token at all.
+    """
+    given = strip_prefix(header)
+    if not given:
+        raise Unauthorized("Authentication credentials were not provided.")
+    try:
+        given_bytes = given.encode()
+    except UnicodeEncodeError:
+        raise Unauthorized("Invalid token.") from None
+    if expected is not None and not hmac.compare_digest(
+        given_bytes, strip_prefix(expected).encode()
+    ):
+        raise Unauthorized("Invalid token.")
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -105,7 +140,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         state.stats.server_errors += 1
         _log.exception("emulator: unexpected error on %s %s", request.method, request.path)
         response = json_error(500, "Internal server error")
-    if counted and not request.get(_DROPPED):
+    if counted and not isinstance(response, _Dropped):
         state.stats.statuses[response.status] += 1
     return response
 
@@ -125,6 +160,10 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
         return _drop(request)
     if isinstance(decision.action, Fail):
         return json_error(decision.action.status, decision.action.message)
+    try:  # before the rate limit: a request without the right token uses up no budget
+        check_token(request.headers.get("Authorization"), state.token)
+    except Problem as error:
+        return _problem(error)
     rate = state.limiter.hit() if state.limiter is not None else None
     if rate is not None and not rate.allowed:
         state.stats.rate_limited += 1
@@ -134,7 +173,6 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
             headers=rate.headers(),
         )
     try:
-        check_token(request.headers.get("Authorization"), state.token)
         response = await handler(request)
     except Problem as error:
         response = _problem(error)
@@ -145,10 +183,13 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
     return response
 
 
+class _Dropped(web.Response):
+    """Stands for an answer never sent: the connection was aborted instead."""
+
+
 def _drop(request: web.Request) -> web.StreamResponse:
     """Abort the connection; the response returned is never sent (aiohttp sees it closed)."""
-    request[_DROPPED] = True
     transport = request.transport
     if transport is not None:
         transport.abort()
-    return web.Response(status=500)
+    return _Dropped(status=500)

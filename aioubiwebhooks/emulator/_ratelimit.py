@@ -3,9 +3,11 @@
 The window starts at the first request after the previous window has ended (not at
 aligned clock boundaries) and lasts ``window`` seconds; within it at most ``limit``
 requests are let through. Refused requests (answered 429) do not use up budget.
-``x-ratelimit-reset`` is a whole number of seconds, rounded up and at least 1 while
-the window lasts: the official client sleeps ``int(reset) + 1`` and cannot parse
-``1.99``, and rounding up never tells a client to come back too early.
+``x-ratelimit-reset`` is a whole number of seconds (the official client sleeps
+``int(reset) + 1`` and cannot parse ``1.99``). By default it is rounded up and at least
+1 while the window lasts, which never tells a client to come back too early; with
+``rounding="down"`` it is rounded down (0 in the last second), as a limiter reporting
+a Redis TTL does, and a client that trusts it comes back up to a second early.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import Literal, TypeAlias
 
 import attrs
 
-__all__ = ["FixedWindow", "RateDecision", "parse_rate_limit"]
+__all__ = ["FixedWindow", "RateDecision", "ResetRounding", "parse_rate_limit"]
+
+ResetRounding: TypeAlias = Literal["up", "down"]
+"""How the seconds left in a window become the whole number ``x-ratelimit-reset`` shows."""
 
 
 @attrs.frozen
@@ -40,15 +46,27 @@ class RateDecision:
 
 
 class FixedWindow:
-    """``limit`` requests per ``window`` seconds; :meth:`hit` decides and counts one request."""
+    """``limit`` requests per ``window`` seconds; :meth:`hit` decides and counts one request.
+
+    ``rounding`` says how the seconds left become ``x-ratelimit-reset``: ``"up"`` (the
+    default) or ``"down"``.
+    """
 
     def __init__(
-        self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic
+        self,
+        limit: int,
+        window: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        rounding: ResetRounding = "up",
     ) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"rate limit must be a whole number >= 1, got {limit!r}")
         if not window > 0:
             raise ValueError(f"rate limit window must be > 0 seconds, got {window!r}")
+        if rounding not in ("up", "down"):
+            raise ValueError(f"reset rounding must be 'up' or 'down', got {rounding!r}")
+        self.rounding: ResetRounding = rounding
         self.limit = limit
         self.window = float(window)
         self._clock = clock
@@ -60,7 +78,9 @@ class FixedWindow:
         if self._ends_at is None or now >= self._ends_at:
             self._ends_at = now + self.window
             self._used = 0
-        reset = max(1, math.ceil(self._ends_at - now))
+        # To the microsecond first: (now + window) - now may exceed window by a rounding error.
+        left = round(self._ends_at - now, 6)
+        reset = max(1, math.ceil(left)) if self.rounding == "up" else math.floor(left)
         if self._used >= self.limit:
             return RateDecision(allowed=False, limit=self.limit, remaining=0, reset=reset)
         self._used += 1

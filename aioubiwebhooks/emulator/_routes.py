@@ -28,7 +28,7 @@ def _state(request: web.Request) -> tuple[EmulatorState, str]:
 
 async def webhooks_create(request: web.Request) -> web.Response:
     state, project = _state(request)
-    spec = parse_create(decode_body(await request.read()))
+    spec = parse_create(decode_body(await request.read()), state.store.limits)
     return json_ok(webhook_json(state.store.create_webhook(project, spec)), status=201)
 
 
@@ -47,7 +47,7 @@ async def webhooks_update(request: web.Request) -> web.Response:
     state, project = _state(request)
     name = request.match_info["name"]
     state.store.get_webhook(project, name)
-    change = parse_update(decode_body(await request.read()))
+    change = parse_update(decode_body(await request.read()), state.store.limits)
     return json_ok(webhook_json(state.store.update_webhook(project, name, change)))
 
 
@@ -59,9 +59,9 @@ async def webhooks_delete(request: web.Request) -> web.Response:
 
 async def webhook_tests_create(request: web.Request) -> web.Response:
     state, project = _state(request)
-    spec = parse_test_create(decode_body(await request.read()))
-    test = state.store.create_test(project, spec)
-    state.deliverer.submit(test.plan)
+    spec = parse_test_create(decode_body(await request.read()), state.store.limits)
+    test, plan = state.store.create_test(project, spec)
+    state.deliverer.submit(plan)
     return json_ok(webhook_test_json(test.detail()), status=201)
 
 

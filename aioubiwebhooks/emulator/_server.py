@@ -20,12 +20,13 @@ from aiohttp import web
 
 from ..models import ObjectType, WebhookDetail, WebhookTestDetail
 from ._app import DEFAULT_MAX_BODY_SIZE, create_app
-from ._auth import DEFAULT_TOKEN
 from ._delivery import DelaySource, DeliveryRecord
 from ._faults import FaultInjector
+from ._http import DEFAULT_TOKEN
 from ._problems import NotFound
-from ._state import EmulatorState, SeedSource
-from ._stats import Stats
+from ._ratelimit import ResetRounding
+from ._rules import Limits
+from ._state import EmulatorState, SeedSource, Stats
 from ._store import DEFAULT_MAX_PENDING_TESTS
 
 __all__ = ["API_VERSION", "Emulator"]
@@ -58,10 +59,19 @@ class Emulator:
     ``(limit, window_seconds)`` or None (off): one fixed window shared by all
     clients of this emulator (the real service keeps one per source IP, and tests
     all come from 127.0.0.1), starting at the first request after the previous
-    window ended; 429 answers do not use up budget. ``test_delay`` keeps webhook tests
-    pending that many seconds, or calls a function for each test. ``admin`` mounts
+    window ended; 429 answers and requests without the right token do not use up
+    budget. ``reset_rounding`` says how ``x-ratelimit-reset`` rounds the seconds left:
+    ``"up"`` (default) or ``"down"`` (as a Redis TTL does). ``test_delay`` keeps webhook
+    tests pending that many seconds, or calls a function for each test. ``admin`` mounts
     the ``/_emulator/`` routes. Faults are injected through :attr:`faults`; what
     happened is counted in :attr:`stats`.
+
+    Its memory stays bounded whatever clients send: request bodies up to
+    ``max_body_size`` bytes (larger ones get 413), webhooks within ``limits`` (a
+    :class:`Limits`; beyond them 400), and finished tests keep only their outcome.
+    Webhook tests deliver anywhere but link-local and cloud metadata addresses;
+    ``allow_targets`` narrows them to a list of networks and host names (see
+    :class:`~aioubiwebhooks.emulator.TargetPolicy`).
     """
 
     def __init__(
@@ -72,6 +82,7 @@ class Emulator:
         token: str | None = None,
         seed: SeedSource = None,
         rate_limit: tuple[int, float] | None = None,
+        reset_rounding: ResetRounding = "up",
         test_delay: DelaySource = 0.0,
         admin: bool = False,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
@@ -79,6 +90,8 @@ class Emulator:
         retry_pause: float = 0.25,
         max_pending_tests: int = DEFAULT_MAX_PENDING_TESTS,
         shutdown_timeout: float = 2.0,
+        limits: Limits | None = None,
+        allow_targets: Iterable[str] | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -86,10 +99,13 @@ class Emulator:
             token=token,
             seed=seed,
             rate_limit=rate_limit,
+            reset_rounding=reset_rounding,
             test_delay=test_delay,
             delivery_concurrency=delivery_concurrency,
             retry_pause=retry_pause,
             max_pending_tests=max_pending_tests,
+            limits=limits,
+            allow_targets=allow_targets,
         )
         self.app = create_app(self.state, admin=admin, max_body_size=max_body_size)
         self._shutdown_timeout = shutdown_timeout

@@ -3,8 +3,10 @@
 Projects hold deployments and pipelines (each with versions, the first being the
 default), webhooks (unique names per project) and webhook tests. Every method is
 synchronous, so a handler's read-check-write can never interleave with another's.
-Webhooks are kept as :class:`~aioubiwebhooks.models.WebhookDetail` with their real
-protected header values; hiding them is the job of the wire shapes the routes answer with.
+Bodies arrive checked by :mod:`._rules` (plain dicts, never the client's request
+models). Webhooks are kept as :class:`~aioubiwebhooks.models.WebhookDetail`, a
+response model that checks no field rule, with their real protected header values;
+hiding them is the job of the wire shapes the routes answer with.
 
 Identifiers of deployments, pipelines and versions are UUIDs derived from their
 names, so they are the same after a restart or a reset.
@@ -21,18 +23,15 @@ from typing import Any, Final
 import attrs
 
 from ..models import (
-    UNSET,
+    EventType,
     ObjectType,
     TestStatus,
-    WebhookCreate,
     WebhookDetail,
     WebhookHeader,
-    WebhookTestCreate,
     WebhookTestDetail,
-    WebhookUpdate,
 )
 from ._problems import BadRequest, Conflict, NotFound, Unavailable
-from ._rules import ListFilter
+from ._rules import HeaderItem, Limits, ListFilter, event_object_type
 from ._seed import Seed
 
 __all__ = [
@@ -84,12 +83,12 @@ class ProjectRecord:
 
 @attrs.define
 class StoredTest:
-    """A webhook test: where it stands and the delivery it stands for."""
+    """A webhook test's outcome. What it delivers (URL, headers) lives only in its
+    :class:`DeliveryPlan`, held by the delivery while it runs and then forgotten."""
 
     id: str
     project: str
     status: TestStatus
-    plan: DeliveryPlan
     error_message: str | None = None
     created: datetime = attrs.field(factory=_now)
 
@@ -119,8 +118,10 @@ class DeliveryPlan:
 class Store:
     """Projects, webhooks and tests. Raises :mod:`._problems` errors the API answers with.
 
-    Finished tests beyond ``max_tests`` are forgotten oldest first, and no more than
-    ``max_pending`` tests may be pending at once, so memory stays bounded.
+    Finished tests beyond ``max_tests`` are forgotten oldest first (a finished test keeps
+    only its outcome), no more than ``max_pending`` tests may be pending at once, and a
+    project holds at most ``limits.max_webhooks_per_project`` webhooks of bounded size,
+    so memory stays bounded.
     """
 
     def __init__(
@@ -128,6 +129,7 @@ class Store:
         *,
         max_tests: int = DEFAULT_MAX_TESTS,
         max_pending: int = DEFAULT_MAX_PENDING_TESTS,
+        limits: Limits | None = None,
         clock: Callable[[], datetime] = _now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
@@ -136,6 +138,7 @@ class Store:
         self._pending = 0
         self._max_tests = max_tests
         self._max_pending = max_pending
+        self.limits = limits if limits is not None else Limits()
         self._clock = clock
         self._new_id = new_id
 
@@ -200,29 +203,36 @@ class Store:
 
     # --- webhooks ---------------------------------------------------------------------------
 
-    def create_webhook(self, project_name: str, spec: WebhookCreate) -> WebhookDetail:
+    def create_webhook(self, project_name: str, spec: Mapping[str, Any]) -> WebhookDetail:
+        """Store a webhook from a create body checked by :func:`._rules.parse_create`."""
         project = self.project(project_name)
-        obj = self._object(project, spec.object_type, spec.object_name)
-        if spec.version is not None:
-            self._version(obj, spec.version)
-        if spec.name in project.webhooks:
-            raise Conflict(f"A webhook with name {spec.name!r} already exists in this project")
+        obj = self._object(project, ObjectType(spec["object_type"]), spec["object_name"])
+        if spec["version"] is not None:
+            self._version(obj, spec["version"])
+        if spec["name"] in project.webhooks:
+            raise Conflict(f"A webhook with name {spec['name']!r} already exists in this project")
+        most = self.limits.max_webhooks_per_project
+        if len(project.webhooks) >= most:
+            raise BadRequest(
+                f"Project {project.name!r} already holds {most} webhooks "
+                "(the emulator's limit, max_webhooks_per_project)"
+            )
         now = self._clock()
         webhook = WebhookDetail(
             id=self._new_id(),
-            name=spec.name,
-            url=spec.url,
-            object_type=spec.object_type,
-            object_name=spec.object_name,
-            event=spec.event,
-            version=spec.version,
-            headers=spec.headers,
-            description=spec.description or "",
-            labels=dict(spec.labels),
-            timeout=spec.timeout,
-            enabled=spec.enabled,
-            retry=spec.retry,
-            include_result=spec.include_result,
+            name=spec["name"],
+            url=spec["url"],
+            object_type=obj.kind,
+            object_name=obj.name,
+            event=EventType(spec["event"]),
+            version=spec["version"],
+            headers=_stored_headers(spec["headers"]),
+            description=spec["description"],
+            labels=spec["labels"],
+            timeout=spec["timeout"],
+            enabled=spec["enabled"],
+            retry=spec["retry"],
+            include_result=spec["include_result"],
             creation_date=now,
             last_updated=now,
         )
@@ -244,33 +254,27 @@ class Store:
             return webhooks
         return [w for w in webhooks if _matches(w, where)]
 
-    def update_webhook(self, project_name: str, name: str, change: WebhookUpdate) -> WebhookDetail:
+    def update_webhook(
+        self, project_name: str, name: str, change: Mapping[str, Any]
+    ) -> WebhookDetail:
+        """Apply an update body checked by :func:`._rules.parse_update` (only its fields)."""
         project = self.project(project_name)
         current = self.get_webhook(project_name, name)
-        fields: dict[str, Any] = {}
-        if change.name is not UNSET and change.name != current.name:
-            if change.name in project.webhooks:
-                raise Conflict(
-                    f"A webhook with name {change.name!r} already exists in this project"
-                )
-            fields["name"] = change.name
-        if change.event is not UNSET:
-            if change.event.object_type is not current.object_type:
+        fields = dict(change)
+        new_name = fields.get("name", current.name)
+        if new_name != current.name and new_name in project.webhooks:
+            raise Conflict(f"A webhook with name {new_name!r} already exists in this project")
+        if "event" in fields:
+            kind = str(current.object_type)
+            if event_object_type(fields["event"]) != kind:
                 raise BadRequest(
-                    f"event: must start with '{current.object_type.value}_' to match "
-                    f"object_type (got {change.event.value!r})"
+                    f"event: must start with '{kind}_' to match object_type "
+                    f"(got {fields['event']!r})"
                 )
-            fields["event"] = change.event
-        if change.headers is not UNSET:
-            fields["headers"] = _merge_headers(current.headers, change.headers)
-        if change.description is not UNSET:
-            fields["description"] = change.description or ""
-        if change.labels is not UNSET:
-            fields["labels"] = dict(change.labels)
-        for simple in ("url", "timeout", "enabled", "retry", "include_result"):
-            value = getattr(change, simple)
-            if value is not UNSET:
-                fields[simple] = value
+            fields["event"] = EventType(fields["event"])
+        if "headers" in fields:
+            fields["headers"] = _merge_headers(current.headers, fields["headers"])
+            self.limits.check({"headers": fields["headers"]})
         updated = attrs.evolve(current, **fields, last_updated=self._clock())
         # Keep the creation order: replace in place when the name is unchanged.
         if updated.name == current.name:
@@ -290,10 +294,14 @@ class Store:
 
     # --- webhook tests ----------------------------------------------------------------------
 
-    def create_test(self, project_name: str, spec: WebhookTestCreate) -> StoredTest:
+    def create_test(
+        self, project_name: str, spec: Mapping[str, Any]
+    ) -> tuple[StoredTest, DeliveryPlan]:
+        """A pending test from a body checked by :func:`._rules.parse_test_create`, and
+        the delivery it stands for."""
         project = self.project(project_name)
-        obj = self._object(project, spec.object_type, spec.object_name)
-        version = self._version(obj, spec.version)
+        obj = self._object(project, ObjectType(spec["object_type"]), spec["object_name"])
+        version = self._version(obj, spec["version"])
         if self._pending >= self._max_pending:
             raise Unavailable(
                 f"Too many webhook tests pending ({self._max_pending}); try again later"
@@ -302,23 +310,23 @@ class Store:
         plan = DeliveryPlan(
             test_id=test_id,
             project=project.name,
-            url=spec.url,
-            headers=tuple((h.key, h.value or "") for h in spec.headers),
-            timeout=spec.timeout,
-            retry=spec.retry,
-            include_result=spec.include_result,
-            event=spec.event.value,
+            url=spec["url"],
+            headers=tuple((h.key, h.value or "") for h in spec["headers"]),
+            timeout=spec["timeout"],
+            retry=spec["retry"],
+            include_result=spec["include_result"],
+            event=spec["event"],
             object_type=obj.kind,
             object_id=obj.id,
             object_name=obj.name,
             version_id=obj.versions[version],
             version_name=version,
         )
-        test = StoredTest(id=test_id, project=project.name, status=TestStatus.PENDING, plan=plan)
+        test = StoredTest(id=test_id, project=project.name, status=TestStatus.PENDING)
         self._tests[test_id] = test
         self._pending += 1
         self._forget_old_tests()
-        return test
+        return test, plan
 
     def get_test(self, project_name: str, test_id: str) -> StoredTest:
         self.project(project_name)
@@ -364,29 +372,32 @@ class Store:
 
 
 def _matches(webhook: WebhookDetail, where: ListFilter) -> bool:
-    if where.object_type is not None and webhook.object_type is not where.object_type:
+    if where.object_type is not None and str(webhook.object_type) != where.object_type:
         return False
-    if where.event is not None and webhook.event is not where.event:
+    if where.event is not None and str(webhook.event) != where.event:
         return False
     return all(webhook.labels.get(key) == value for key, value in where.labels)
 
 
+def _stored_headers(sent: tuple[HeaderItem, ...]) -> tuple[WebhookHeader, ...]:
+    return tuple(WebhookHeader(h.key, h.value, h.protected) for h in sent)
+
+
 def _merge_headers(
-    stored: tuple[WebhookHeader, ...], sent: tuple[WebhookHeader, ...]
+    stored: tuple[WebhookHeader, ...], sent: tuple[HeaderItem, ...]
 ) -> tuple[WebhookHeader, ...]:
     """Headers of an update; one sent without a value keeps the stored header's value."""
     exact = {h.key: h.value for h in stored}
     folded = {h.key.lower(): h.value for h in stored}
     merged = []
     for index, header in enumerate(sent):
-        if header.value is not None:
-            merged.append(header)
-            continue
-        kept = exact.get(header.key, folded.get(header.key.lower()))
-        if kept is None:
+        value = header.value
+        if value is None:
+            value = exact.get(header.key, folded.get(header.key.lower()))
+        if value is None:
             raise BadRequest(
                 f"headers[{index}].value: is required, no stored value for header "
                 f"{header.key!r} (got None)"
             )
-        merged.append(attrs.evolve(header, value=kept))
+        merged.append(WebhookHeader(header.key, value, header.protected))
     return tuple(merged)

@@ -3,7 +3,7 @@
 import asyncio
 
 import aioubiwebhooks as uw
-from aioubiwebhooks import sync
+from aioubiwebhooks import migrate
 from aioubiwebhooks.emulator import Emulator
 
 
@@ -23,12 +23,12 @@ async def main() -> None:
             )
 
         # Export: every field written, sorted by name; protected values are unknown (null).
-        specs = await sync.export(session, "demo")
-        text = sync.dump_specs(specs, format="yaml")
-        print(sync.dump_specs(specs[:1], format="yaml"))
+        specs = await migrate.export(session, "demo")
+        text = migrate.dump_specs(specs, format="yaml")
+        print(migrate.dump_specs(specs[:1], format="yaml"))
 
         # Edit the specs: a new URL for every webhook, and a third webhook.
-        wanted = sync.load_specs(text)
+        wanted = migrate.load_specs(text)
         for item in wanted:
             item["url"] = "https://alerts.example.org/v2/ubiops"
         wanted.append(
@@ -41,13 +41,13 @@ async def main() -> None:
             }
         )
 
-        the_plan = await sync.plan(session, "demo", wanted)
+        the_plan = await migrate.plan(session, "demo", wanted)
         print(the_plan.summary())
 
-        result = await sync.apply(session, the_plan)
+        result = await migrate.apply(session, the_plan)
         print(result.summary())
 
-        again = await sync.plan(session, "demo", wanted)
+        again = await migrate.plan(session, "demo", wanted)
         print(again.summary())
 
         # The protected values, unknown to the specs, were kept as stored.

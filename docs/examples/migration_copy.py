@@ -3,7 +3,7 @@
 import asyncio
 
 import aioubiwebhooks as uw
-from aioubiwebhooks import sync
+from aioubiwebhooks import migrate
 from aioubiwebhooks.emulator import Emulator
 
 SEED = {"projects": {"shop": {"deployments": {"checkout": ["v1"]}}}}
@@ -36,15 +36,17 @@ async def main() -> None:
 
         # Staging cannot reveal the secret, and none was given: nothing is changed.
         try:
-            await sync.copy(staging, "shop", production, "shop", rename=rename, rewrite_urls=urls)
-        except sync.PlanBlockedError as error:
+            await migrate.copy(
+                staging, "shop", production, "shop", rename=rename, rewrite_urls=urls
+            )
+        except migrate.PlanBlockedError as error:
             print("blocked:", [blocked.name for blocked in error.blocked])
 
         # Give the secret as a reference to an environment variable, and look first.
         secrets = {"Authorization": "${PROD_HOOK_TOKEN}"}
         environ = {"PROD_HOOK_TOKEN": "Token production"}  # default: os.environ
         for dry_run in (True, False):
-            copied = await sync.copy(
+            copied = await migrate.copy(
                 staging,
                 "shop",
                 production,

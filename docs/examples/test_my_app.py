@@ -4,7 +4,7 @@ The application code is at the top (in a real project it lives in its own module
 the tests below it use ``ubiops_emulator`` and ``webhook_receiver``.
 """
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -35,10 +35,8 @@ async def ensure_alert_hook(
 
 
 @pytest.fixture(autouse=True)
-def no_backoff_sleeps() -> Iterator[None]:
-    uw.set_testing(True)  # retries still happen, without waiting between them
-    yield
-    uw.set_testing(False)
+def no_backoff_sleeps(ubiops_testing_mode: None) -> None:
+    """Every test here in testing mode: retries still happen, without waiting between them."""
 
 
 @pytest.fixture

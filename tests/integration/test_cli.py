@@ -211,7 +211,7 @@ def test_invalid_spec_file_names_the_field(cli: Any, emu: EmulatorThread, tmp_pa
     result = cli("create", "demo", "--file", str(path), "--json")
     assert result.code == 2
     assert "hooks.json[1].timeout" in result.err
-    assert "between 1 and 30" in result.err
+    assert "at most 30 seconds" in result.err
     assert result.json()["error"]["field"] == "hooks.json[1].timeout"
     assert emu.emulator.stats.total_requests == 0
 
@@ -221,7 +221,7 @@ def test_invalid_spec_file_names_the_field(cli: Any, emu: EmulatorThread, tmp_pa
     [
         (hook_flags("x", event="pipeline_request_failed"), "event: must start with 'deployment_'"),
         (hook_flags("x", url="ftp://example.org"), "url: must be an absolute http(s) URL"),
-        ([*hook_flags("x"), "--timeout", "31"], "timeout: must be between 1 and 30"),
+        ([*hook_flags("x"), "--timeout", "31"], "timeout: must be at most 30 seconds"),
         (["--name", "x", "--url", "https://example.org"], "is required"),
         ([*hook_flags("x"), "--concurrency", "0"], "--concurrency"),
         ([*hook_flags("x"), "--header", "no-equals-sign"], "expected KEY=VALUE"),

@@ -160,7 +160,7 @@ def test_plan_with_an_invalid_spec_names_the_field(
     path.write_text(json.dumps([spec("ok"), spec("bad", event="pipeline_request_failed")]))
     result = cli("plan", "demo", str(path))
     assert result.code == 2
-    assert "specs[1].event" in result.err
+    assert "bad.json[1].event" in result.err
     assert cli("plan", "demo", str(tmp_path / "missing.json")).code == 2
     assert emu.emulator.stats.total_requests == 0
 
@@ -222,7 +222,7 @@ def test_create_file_resolves_protected_references(
     monkeypatch.delenv("REF_SECRET", raising=False)
     unset = cli("create", "demo", "--file", str(path))
     assert unset.code == 2
-    assert "REF_SECRET is not set" in unset.err
+    assert "variable REF_SECRET not set" in unset.err
     monkeypatch.setenv("REF_SECRET", SECRET)
     done = cli("create", "demo", "--file", str(path))
     assert done.code == 0

@@ -46,8 +46,31 @@ def test_defaults_and_options() -> None:
     )
 
 
+def test_bounds_and_targets() -> None:
+    args = _parse()
+    assert (args.allow_target, args.max_webhooks, args.max_body_size) == (None, 10_000, 1048576)
+    args = _parse(
+        "--allow-target", "127.0.0.1", "--allow-target", "10.0.0.0/8",
+        "--max-webhooks", "50", "--max-body-size", "4096",
+    )  # fmt: skip
+    assert args.allow_target == ["127.0.0.1", "10.0.0.0/8"]
+    assert (args.max_webhooks, args.max_body_size) == (50, 4096)
+
+
+def test_a_malformed_target_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--port", "0", "--allow-target", "http://x"]) == 2
+    assert "allow_targets: 'http://x' is neither a network" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
-    "argv", [["--rate-limit", "fast"], ["--test-delay", "-1"], ["--test-delay", "soon"]]
+    "argv",
+    [
+        ["--rate-limit", "fast"],
+        ["--test-delay", "-1"],
+        ["--test-delay", "soon"],
+        ["--max-webhooks", "0"],
+        ["--max-body-size", "big"],
+    ],
 )
 def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:

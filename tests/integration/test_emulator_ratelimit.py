@@ -97,12 +97,13 @@ async def test_headers_on_every_answer_and_429_over_the_limit() -> None:
         async with http.get(f"{emu.root_url}/_emulator/stats") as response:
             assert response.status == 200
             assert "x-ratelimit-limit" not in response.headers
-        # A wrong token still counts against the budget, like any request from that client.
+        # A wrong token uses up no budget: only authenticated requests count.
         emu.rate_limit = (1, 60)
-        async with http.get(f"{emu.url}/projects/demo/webhooks", headers={"Authorization": "x"}):
-            pass
+        wrong = {"Authorization": "x"}
+        async with http.get(f"{emu.url}/projects/demo/webhooks", headers=wrong) as response:
+            assert response.status == 401
         async with http.get(f"{emu.url}/projects/demo/webhooks") as response:
-            assert response.status == 429
+            assert response.status == 200
 
 
 async def test_no_headers_when_off_and_a_new_window_after_it_ends() -> None:

@@ -7,6 +7,7 @@ import contextlib
 import math
 import time
 
+import pytest
 from conftest import webhook_spec
 
 from aioubiwebhooks import WebhooksSession
@@ -69,3 +70,36 @@ async def test_a_cancelled_request_gives_its_slot_back() -> None:
             assert session.pacer.state.in_flight == 0
             emu.faults.latency(None)
             assert await asyncio.wait_for(session.webhooks_list("demo"), 5) == []
+
+
+async def test_against_a_server_rounding_reset_down_at_most_one_429_per_window() -> None:
+    """The emulator rounds ``x-ratelimit-reset`` down, as a limiter reporting a Redis TTL
+    does: trusted as it is, it sends the client back up to a second early. The session
+    learns it from the first refusal and meets no other."""
+    async with Emulator(rate_limit=(LIMIT, WINDOW), reset_rounding="down") as emu:
+        async with WebhooksSession(emu.token, emu.url) as session:
+            started = time.monotonic()
+            outcomes = await session.bulk_create(
+                "demo", [webhook_spec(f"d{i}") for i in range(3 * LIMIT)], concurrency=64
+            )
+            elapsed = time.monotonic() - started
+        assert all(o.ok for o in outcomes)
+        windows = math.ceil(elapsed / WINDOW)
+        assert emu.stats.rate_limited <= windows
+        assert emu.stats.rate_limited <= 1
+        assert session.pacer.state.margin == 1.0
+
+
+def test_the_emulator_can_round_reset_either_way() -> None:
+    from aioubiwebhooks.emulator import FixedWindow
+
+    clock = [100.0]
+    up = FixedWindow(5, 2.0, clock=lambda: clock[0])
+    down = FixedWindow(5, 2.0, clock=lambda: clock[0], rounding="down")
+    assert (up.hit().reset, down.hit().reset) == (2, 2)  # the first request opens the window
+    clock[0] += 0.1
+    assert (up.hit().reset, down.hit().reset) == (2, 1)
+    clock[0] += 1.5
+    assert (up.hit().reset, down.hit().reset) == (1, 0)
+    with pytest.raises(ValueError, match="rounding"):
+        FixedWindow(5, 2.0, rounding="sideways")  # type: ignore[arg-type]

@@ -155,3 +155,72 @@ async def test_a_delete_repeated_after_a_dropped_connection_counts_as_done() -> 
                 await session.webhooks_delete("p", "h")
             finally:
                 assert server.methods == ["DELETE", "DELETE"]
+
+
+class DropOnReuse:
+    """Answers the first request and keeps its connection open; closes that kept-alive
+    connection, unanswered, when the next request arrives on it (as a server that acted
+    and then went away would); answers 404 on every new connection."""
+
+    DETAIL = (
+        b'{"id": "1", "name": "h", "url": "https://example.org/x", "object_type": "deployment",'
+        b' "object_name": "d", "event": "deployment_request_failed", "headers": []}'
+    )
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, str]] = []  # (connection number, method)
+        self.port = 0
+        self._connections = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> DropOnReuse:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections += 1
+        number = self._connections
+        served = 0
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                self.seen.append((number, head.split(b" ", 1)[0].decode()))
+                if not self.seen[:-1]:  # the very first request: answer, keep alive
+                    status, body, close = b"200 OK", self.DETAIL, False
+                elif served:  # a request on a kept-alive connection: drop it
+                    writer.transport.abort()
+                    return
+                else:
+                    status, body, close = b"404 Not Found", b'{"error": "gone"}', True
+                writer.write(
+                    b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                    b"%s\r\n%s"
+                    % (status, len(body), b"Connection: close\r\n" if close else b"", body)
+                )
+                await writer.drain()
+                served += 1
+                if close:
+                    break
+        writer.close()
+
+
+async def test_a_delete_dropped_on_a_pooled_connection_is_retried_by_the_session() -> None:
+    """aiohttp would re-send a DELETE itself when its kept-alive connection turns out
+    closed; the session turns that off (``see_every_attempt``), so its own retry sends
+    the second DELETE, counts it, and takes the 404 it meets as the first one's doing.
+    Fails if aiohttp stops honouring the switch: the re-send is then aiohttp's, the 404
+    looks like a first answer, and the delete raises NotFoundError."""
+    async with DropOnReuse() as server:
+        host = f"http://127.0.0.1:{server.port}/v2.1"
+        async with WebhooksSession("t", host, max_retries=2) as session:
+            await session.webhooks_get("p", "h")  # leaves a kept-alive connection in the pool
+            outcomes = await run_bulk(["h"], lambda name: session.webhooks_delete("p", name))
+    assert outcomes[0].error is None
+    assert outcomes[0].attempts == 2
+    assert server.seen == [(1, "GET"), (1, "DELETE"), (2, "DELETE")]

@@ -86,7 +86,7 @@ def test_every_public_name_is_in_the_reference() -> None:
 
 def test_every_public_module_has_a_reference_page() -> None:
     directives = reference_directives()
-    modules = ("session", "models", "errors", "bulk", "sync", "receiver", "events")
+    modules = ("session", "models", "errors", "bulk", "migrate", "receiver", "events")
     for module in (*modules, "emulator", "testing", "demo"):
         assert f"aioubiwebhooks.{module}" in directives, module
 

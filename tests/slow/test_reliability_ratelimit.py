@@ -144,29 +144,32 @@ async def test_a_429_storm_finishes_at_the_allowed_rate_without_spinning(
 def test_a_one_second_window_is_followed_from_its_first_answers() -> None:
     """With a 1 s window the server reports ``reset: 1`` all through it (whole seconds).
 
-    Answers of the new window then look like late answers of the old one (their end
-    lies within LATE_TOLERANCE of the old end) and are all ignored: the client learns
-    nothing, sends a probe into the spent window, meets a 429 and sits out a whole
-    extra second per window (measured: 120 creates at 20/1 s took 9.1 s with "auto"
+    Answers of a new window must not pass for late answers of the old one, or the
+    client learns nothing, sends into the spent window and sits out a whole extra
+    second per window (measured once: 120 creates at 20/1 s took 9.1 s with "auto"
     pacing, 5.2 s with pacing off; the minimum is 5 s).
     """
-    state = BudgetState()
-    now = 0.0
-    assert state.try_acquire(now) is None
-    state.release(now + 0.01, RateLimitHeaders(20, 19, 1), answered=True)
+    state = BudgetState(contention=1.0)
+    assert state.try_acquire(0.0) is None
+    state.release(0.01, state.ticket, RateLimitHeaders(20, 19, 1), answered=True)
     for remaining in range(18, -1, -1):
         assert state.try_acquire(0.02) is None
-        state.release(0.03, RateLimitHeaders(20, remaining, 1), answered=True)
+        state.release(0.03, state.ticket, RateLimitHeaders(20, remaining, 1), answered=True)
     wait = state.try_acquire(0.04)
     assert wait is not None
     assert wait == pytest.approx(0.97)
-    # the server's next window opens with the next request, at about 1.01 s
+    # the next window opens with one request at the estimated end (1.01 s) ...
     now = 1.01
-    for _ in range(20):
-        assert state.try_acquire(now) is None
-    for remaining in range(19, -1, -1):
-        state.release(now + 0.01, RateLimitHeaders(20, remaining, 1), answered=True)
+    assert state.try_acquire(now) is None
+    state.release(now + 0.01, state.ticket, RateLimitHeaders(20, 19, 1), answered=True)
+    # ... whose answer opens it: the rest go at once
+    tickets = []
+    for _ in range(19):
+        assert state.try_acquire(now + 0.01) is None
+        tickets.append(state.ticket)
+    for remaining, ticket in zip(range(18, -1, -1), tickets, strict=True):
+        state.release(now + 0.02, ticket, RateLimitHeaders(20, remaining, 1), answered=True)
     # spent: wait for the reset reported (about 1 s), rather than probing at once
-    wait = state.try_acquire(now + 0.02)
+    wait = state.try_acquire(now + 0.03)
     assert wait is not None
     assert wait > 0.5

@@ -47,6 +47,7 @@ from aioubiwebhooks import (
     ConflictError,
     NotFoundError,
     Outcome,
+    PollSchedule,
     ServerError,
     TestTimeoutError,
     UbiOpsError,
@@ -292,7 +293,9 @@ async def test_soak_mixed_operations_under_faults_match_the_model(sink: Sink) ->
                 }
                 del spec["name"], spec["description"], spec["labels"]
                 created = await session.webhook_tests_create(PROJECT, spec)
-                return await session.await_test(PROJECT, created.id, timeout=30, initial_delay=0.05)
+                return await session.await_test(
+                    PROJECT, created.id, timeout=30, schedule=PollSchedule(initial_delay=0.05)
+                )
             async with locks[op.name]:
                 try:
                     if op.kind == "create":

@@ -86,8 +86,26 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["aioubiwebhooks.bulk", "aioubiwebhooks._polling", "aioubiwebhooks.sync"]
+    "module", ["aioubiwebhooks.bulk", "aioubiwebhooks._polling", "aioubiwebhooks.migrate"]
 )
 def test_layers_above_the_session_do_not_import_it(module: str) -> None:
     graph = import_graph()
     assert "aioubiwebhooks.session" not in graph[module]
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for target in graph[stack.pop()] - seen:
+            seen.add(target)
+            stack.append(target)
+    return seen
+
+
+def test_no_migration_module_reaches_the_session() -> None:
+    graph = import_graph()
+    modules = [name for name in graph if name.startswith("aioubiwebhooks.migrate")]
+    assert len(modules) > 5
+    for name in modules:
+        assert "aioubiwebhooks.session" not in reachable(graph, name), name

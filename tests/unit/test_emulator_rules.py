@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aioubiwebhooks._wire import webhook_json
-from aioubiwebhooks.emulator import DEFAULT_SEED, SeedError, load_seed, parse_seed
-from aioubiwebhooks.emulator._payload import build_payload, status_for_event
+from aioubiwebhooks.emulator import DEFAULT_SEED, Limits, SeedError, load_seed, parse_seed
+from aioubiwebhooks.emulator._delivery import build_payload, status_for_event
 from aioubiwebhooks.emulator._problems import BadRequest, Conflict, NotFound, Problem, Unavailable
 from aioubiwebhooks.emulator._rules import (
     decode_body,
@@ -22,7 +22,7 @@ from aioubiwebhooks.emulator._rules import (
     parse_update,
 )
 from aioubiwebhooks.emulator._store import Store, stable_id
-from aioubiwebhooks.models import EventType, ObjectType, TestStatus
+from aioubiwebhooks.models import TestStatus
 
 
 def _store() -> Store:
@@ -58,14 +58,14 @@ def test_decode_body_refuses_what_is_not_an_object(raw: bytes, says: str) -> Non
 def test_create_ignores_unknown_keys_at_top_and_in_headers() -> None:
     header = {"key": "X", "value": "1", "protected": False, "extra": True}
     spec = parse_create(webhook_body(surprise=1, headers=[header]))
-    assert spec.name == "hook-1"
-    assert spec.headers[0].key == "X"
+    assert spec["name"] == "hook-1"
+    assert spec["headers"][0].key == "X"
 
 
 def test_create_treats_null_optional_fields_as_absent() -> None:
     spec = parse_create(webhook_body(description=None, labels=None, version=None, timeout=None))
-    assert spec.timeout == 10
-    assert spec.labels == {}
+    assert spec["timeout"] == 10
+    assert spec["labels"] == {}
 
 
 @pytest.mark.parametrize(
@@ -110,8 +110,8 @@ def test_create_rules_name_the_field(changes: dict[str, Any], field: str) -> Non
 
 def test_update_keeps_only_given_fields_and_allows_headers_without_value() -> None:
     change = parse_update({"description": "new", "headers": [{"key": "A", "protected": True}]})
-    assert change.changed_fields() == ("headers", "description")
-    assert change.headers[0].value is None  # type: ignore[index]
+    assert list(change) == ["headers", "description"]
+    assert change["headers"][0].value is None
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_update_rules_name_the_field(body: dict[str, Any], field: str) -> None:
 
 def test_test_create_needs_no_name() -> None:
     spec = parse_test_create({**webhook_body(name=None), "url": "http://h/x"})
-    assert spec.url == "http://h/x"
+    assert spec["url"] == "http://h/x"
     with pytest.raises(BadRequest, match=r"^url"):
         parse_test_create(webhook_body(url=None))
 
@@ -142,7 +142,7 @@ def test_test_create_needs_no_name() -> None:
 def test_list_filter_parses_labels_and_checks_choices() -> None:
     where = parse_list_filter({"labels": "a:1,b:x:y", "object_type": "pipeline"})
     assert where.labels == (("a", "1"), ("b", "x:y"))
-    assert where.object_type is ObjectType.PIPELINE
+    assert where.object_type == "pipeline"
     assert parse_list_filter({"labels": ""}).labels == ()
     for bad in ({"labels": "novalue"}, {"object_type": "x"}, {"event": "nope"}):
         with pytest.raises(BadRequest):
@@ -323,10 +323,10 @@ def test_store_tests_resolve_default_version_and_stay_bounded() -> None:
     store = Store(max_tests=3, max_pending=2)
     store.add_project("p", deployments={"dep": ["v2", "v1"]})
     spec = parse_test_create({**webhook_body(name=None, object_name="dep"), "url": "http://h/x"})
-    first = store.create_test("p", spec)
+    first, plan = store.create_test("p", spec)
     assert first.status is TestStatus.PENDING
-    assert first.plan.version_name == "v2"  # the first listed is the default
-    assert first.plan.version_id == stable_id("p", "deployment", "dep", "v2")
+    assert plan.version_name == "v2"  # the first listed is the default
+    assert plan.version_id == stable_id("p", "deployment", "dep", "v2")
     store.create_test("p", spec)
     with pytest.raises(Unavailable):
         store.create_test("p", spec)
@@ -334,7 +334,7 @@ def test_store_tests_resolve_default_version_and_stay_bounded() -> None:
     store.finish_test(first.id, "late second outcome is ignored")
     assert store.get_test("p", first.id).status is TestStatus.COMPLETED
     for _ in range(3):
-        store.finish_test(store.create_test("p", spec).id, "Connection error")
+        store.finish_test(store.create_test("p", spec)[0].id, "Connection error")
     assert len(store.tests()) == 3
     with pytest.raises(NotFound):
         store.get_test("p", first.id)  # the oldest finished test was forgotten
@@ -345,7 +345,7 @@ def test_store_tests_resolve_default_version_and_stay_bounded() -> None:
 def test_test_ids_belong_to_their_project() -> None:
     store = _store()
     spec = parse_test_create({**webhook_body(name=None), "url": "http://h/x"})
-    test = store.create_test("demo", spec)
+    test, _ = store.create_test("demo", spec)
     assert store.get_test("demo", test.id) is test
     with pytest.raises(NotFound):
         store.get_test("p", test.id)
@@ -390,10 +390,10 @@ def test_payload_keys_for_pipelines_and_result_only_when_asked() -> None:
             "url": "http://h/x",
             "object_type": "pipeline",
             "object_name": "pipe",
-            "event": EventType.PIPELINE_REQUEST_COMPLETED.value,
+            "event": "pipeline_request_completed",
         }
     )
-    plan = store.create_test("p", spec).plan
+    _, plan = store.create_test("p", spec)
     payload = build_payload(plan, "req-1")
     assert set(payload) == {
         "event", "pipeline_id", "pipeline_name", "pipeline_version_id", "pipeline_version_name",
@@ -401,16 +401,9 @@ def test_payload_keys_for_pipelines_and_result_only_when_asked() -> None:
     }  # fmt: skip
     assert payload["text"] == "Pipeline request req-1 finished for pipeline pipe a in project p"
     with_result = build_payload(
-        store.create_test("p", spec.__class__(**{**_fields(spec), "include_result": True})).plan,
-        "req-2",
+        store.create_test("p", {**spec, "include_result": True})[1], "req-2"
     )
     assert with_result["result"] is not None
-
-
-def _fields(spec: Any) -> dict[str, Any]:
-    import attrs
-
-    return attrs.asdict(spec, recurse=False)
 
 
 # --- seeds ------------------------------------------------------------------------------------
@@ -459,3 +452,20 @@ def test_load_seed_names_the_file(tmp_path: Any) -> None:
         load_seed(wrong)
     with pytest.raises(SeedError, match="cannot read"):
         load_seed(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("field", ["max_webhooks_per_project", "max_labels", "max_url_length"])
+def test_limits_must_be_whole_numbers_of_one_or_more(field: str) -> None:
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match=field):
+            Limits(**{field: bad})
+
+
+def test_limits_bound_updates_after_kept_values_are_merged() -> None:
+    store = Store(limits=Limits(max_headers_size=100))
+    store.apply_seed(DEFAULT_SEED)
+    headers = [{"key": "A", "value": "v" * 90, "protected": True}]
+    store.create_webhook("demo", parse_create(webhook_body(headers=headers)))
+    kept_twice = {"headers": [{"key": "A", "protected": True}, {"key": "a", "protected": True}]}
+    with pytest.raises(BadRequest, match=r"^headers: at most 20 headers of 100 characters"):
+        store.update_webhook("demo", "hook-1", parse_update(kept_twice))

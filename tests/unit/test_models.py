@@ -6,19 +6,24 @@ import json
 import re
 from typing import Any
 
+import attrs
 import pytest
 
 from aioubiwebhooks import (
     UNSET,
     EventType,
     ObjectType,
+    TestStatus,
     ValidationError,
     WebhookCreate,
     WebhookHeader,
     WebhookTestCreate,
+    WebhookTestDetail,
     WebhookUpdate,
     _wire,
 )
+from aioubiwebhooks._compare import differences
+from aioubiwebhooks.session import webhook_test_spec
 
 VALID: dict[str, Any] = {
     "name": "on-fail",
@@ -40,8 +45,8 @@ def make(**changes: Any) -> WebhookCreate:
         ({"name": "x" * 65}, "name", "at most 64"),
         ({"name": 5}, "name", "must be a string"),
         ({"description": "d" * 401}, "description", "at most 400"),
-        ({"timeout": 0}, "timeout", "between 1 and 30"),
-        ({"timeout": 31}, "timeout", "between 1 and 30"),
+        ({"timeout": 0}, "timeout", "at least 1 second"),
+        ({"timeout": 31}, "timeout", "at most 30 seconds"),
         ({"timeout": 2.5}, "timeout", "whole number"),
         ({"timeout": True}, "timeout", "whole number"),
         ({"event": "pipeline_request_failed"}, "event", "'deployment_'"),
@@ -204,7 +209,8 @@ def test_detail_reads_null_lists_as_empty() -> None:
         ({"name": 5}, "$.name"),
         ({"timeout": "10"}, "$.timeout"),
         ({"enabled": "true"}, "$.enabled"),
-        ({"event": "unknown_event"}, "$.event"),
+        ({"event": 5}, "$.event"),
+        ({"object_type": None}, "$.object_type"),
         ({"creation_date": "yesterday"}, "$.creation_date"),
         ({"headers": [{"value": "A"}]}, "$.headers[0]"),
         ({"headers": [{"key": ""}]}, "$.headers[0]"),
@@ -224,12 +230,163 @@ def test_missing_detail_field_is_named() -> None:
 
 def test_test_detail_status_is_an_enum() -> None:
     detail = _wire.webhook_test_from_json({"id": "t", "status": "failed", "error_message": "x"})
-    assert detail.status.is_final
+    assert detail.status is TestStatus.FAILED
+    assert detail.is_final
     with pytest.raises(_wire.DecodeError, match="status"):
         _wire.webhook_test_from_json({"id": "t", "status": None})
 
 
 def test_to_create_refuses_to_invent_protected_values() -> None:
     detail = _wire.webhook_from_json(DETAIL)
-    with pytest.raises(ValidationError, match=r"headers\[0\]\.value"):
+    with pytest.raises(ValidationError, match=r"headers\[0\]\.value") as caught:
         detail.to_create()
+    assert "'Authorization'" in caught.value.rule
+
+
+READ_BACK_AS = ["***", "<hidden>", "Token the-real-one"]
+"""What a read might hold for a protected value: a mask, or even the value (the docs'
+create example echoes it). None of it may be taken for the value."""
+
+
+@pytest.mark.parametrize("read_value", READ_BACK_AS)
+def test_a_read_protected_value_is_never_used_as_the_value(read_value: str) -> None:
+    headers = [
+        {"key": "Authorization", "value": read_value, "protected": True},
+        {"key": "X-Plain", "value": "plain", "protected": False},
+    ]
+    detail = _wire.webhook_from_json({**DETAIL, "headers": headers})
+    for build in (detail.to_create, detail.to_test, lambda: webhook_test_spec(detail, {})):
+        with pytest.raises(ValidationError, match=r"headers\[0\]\.value: protected header"):
+            build()
+    known = {"Authorization": "Token known"}
+    expected = (
+        WebhookHeader("Authorization", "Token known", protected=True),
+        WebhookHeader("X-Plain", "plain"),
+    )
+    assert detail.to_create(known).headers == expected
+    assert detail.to_test(known).headers == expected
+    assert webhook_test_spec(detail, known).headers == expected
+
+
+def test_a_detail_becomes_a_create_and_a_test_with_its_settings() -> None:
+    detail = _wire.webhook_from_json({**DETAIL, "headers": [], "retry": True, "timeout": 25})
+    create = detail.to_create()
+    assert (create.name, create.version, create.timeout, create.retry) == (
+        "webhook-1",
+        "v1",
+        25,
+        True,
+    )
+    assert create.labels == detail.labels
+    test = detail.to_test(url="http://127.0.0.1:9/elsewhere")
+    assert test.url == "http://127.0.0.1:9/elsewhere"
+    assert (test.event, test.version, test.timeout, test.retry) == (detail.event, "v1", 25, True)
+
+
+def test_a_create_spec_becomes_its_test() -> None:
+    spec = make(
+        headers=[{"key": "A", "value": "s3cret", "protected": True}],
+        version="v2",
+        timeout=7,
+        retry=True,
+        include_result=True,
+        description="not part of a test",
+        labels={"team": "a"},
+        enabled=False,
+    )
+    test = spec.to_test()
+    assert test == WebhookTestCreate(
+        url=spec.url,
+        object_type="deployment",
+        object_name="dep-1",
+        event="deployment_request_failed",
+        headers=spec.headers,
+        version="v2",
+        timeout=7,
+        retry=True,
+        include_result=True,
+    )
+    assert spec.to_test(url="http://127.0.0.1:9/x").url == "http://127.0.0.1:9/x"
+    assert webhook_test_spec(spec, {}) == test
+    replaced = webhook_test_spec(spec, {"A": "other"})
+    assert replaced.headers == (WebhookHeader("A", "other", protected=True),)
+
+
+def test_comparison_never_takes_a_read_protected_value_for_the_real_one() -> None:
+    wanted = make(headers=[{"key": "A", "value": "s3cret", "protected": True}])
+    for read_value in [None, *READ_BACK_AS]:
+        stored = attrs.evolve(
+            _wire.webhook_from_json({**DETAIL, **_wire.spec_json(wanted)}),
+            headers=(WebhookHeader("A", read_value, protected=True),),
+        )
+        assert "headers" not in differences(wanted, stored), read_value
+    unprotected = attrs.evolve(stored, headers=(WebhookHeader("A", "s3cret"),))
+    assert "headers" in differences(wanted, unprotected)
+
+
+# --- values this library does not know are read, not refused ----------------------------------
+
+EXPERIMENT = {
+    **DETAIL,
+    "name": "on-experiment",
+    "object_type": "experiment",
+    "event": "experiment_request_completed",
+}
+
+
+def test_unknown_object_type_and_event_are_read_as_strings() -> None:
+    known = _wire.webhook_from_json(DETAIL)
+    assert known.event is EventType.DEPLOYMENT_REQUEST_FINISHED
+    assert known.object_type is ObjectType.DEPLOYMENT
+    detail = _wire.webhook_from_json(EXPERIMENT)
+    assert type(detail.object_type) is str
+    assert type(detail.event) is str
+    assert (detail.object_type, detail.event) == ("experiment", "experiment_request_completed")
+    assert _wire.webhook_from_json(_wire.webhook_json(detail)) == detail
+
+
+def test_a_list_with_one_unknown_event_is_read_whole() -> None:
+    body = json.dumps([DETAIL, EXPERIMENT, DETAIL]).encode()
+    hooks = _wire.decode_webhooks(body)
+    assert [str(h.event) for h in hooks] == [
+        "deployment_request_finished",
+        "experiment_request_completed",
+        "deployment_request_finished",
+    ]
+    assert _wire.webhooks_from_json(json.loads(body)) == hooks
+
+
+def test_every_writer_writes_an_unknown_value_as_its_text() -> None:
+    detail = _wire.webhook_from_json(EXPERIMENT)
+    for written in (_wire.webhook_json(detail), _wire.spec_json(detail)):
+        assert written["object_type"] == "experiment"
+        assert written["event"] == "experiment_request_completed"
+    test = _wire.webhook_test_from_json({"id": "t", "status": "queued"})
+    assert _wire.webhook_test_json(test)["status"] == "queued"
+    assert json.loads(_wire.to_body(_wire.webhook_json(detail)))["event"] == detail.event
+
+
+@pytest.mark.parametrize(
+    ("status", "final"),
+    [("pending", False), ("completed", True), ("failed", True), ("queued", True), ("", True)],
+)
+def test_only_pending_keeps_a_test_open(status: str, final: bool) -> None:
+    detail = _wire.webhook_test_from_json({"id": "t", "status": status})
+    assert detail.is_final is final
+    assert detail.status == status
+    assert str(detail.status) == status
+    if status in ("pending", "completed", "failed"):
+        assert isinstance(detail.status, TestStatus)
+
+
+def test_a_hand_made_pending_string_is_not_final() -> None:
+    assert not WebhookTestDetail(id="t", status="pending").is_final
+
+
+def test_requests_stay_strict_about_unknown_values() -> None:
+    with pytest.raises(ValidationError, match="object_type: must be one of"):
+        WebhookCreate.from_dict({**VALID, "object_type": "experiment"})
+    with pytest.raises(ValidationError, match="event: must be one of"):
+        WebhookUpdate(event="experiment_request_completed")
+    with pytest.raises(ValidationError, match="object_type: must be one of"):
+        _wire.webhook_from_json(EXPERIMENT).to_create({"Authorization": "Token a"})

@@ -12,6 +12,8 @@ PUBLIC = {
     # the session and its helpers
     "WebhooksSession", "RetryPolicy", "PollSchedule", "Outcome", "BulkProgress",
     "set_testing", "is_testing", "InsecureTransportWarning",
+    # the HTTP layer, replaceable (MockTransport for tests)
+    "Transport", "MockTransport", "HttpRequest", "HttpResponse",
     # models
     "WebhookHeader", "WebhookCreate", "WebhookUpdate", "WebhookDetail",
     "WebhookTestCreate", "WebhookTestDetail", "ObjectType", "EventType", "TestStatus",
@@ -24,6 +26,7 @@ PUBLIC = {
     "UbiOpsError", "ValidationError", "ApiError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "ConflictError", "RateLimitError", "ServerError",
     "ResponseDecodeError", "ApiConnectionError", "ApiTimeoutError", "NotAttemptedError",
+    "RedirectError", "ResponseTooLargeError", "TlsError",
     "TestTimeoutError", "TestFailedError", "EventTimeoutError", "ReceiverClosedError",
 }  # fmt: skip
 

@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import math
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 
 from aioubiwebhooks._ratelimit import (
+    LEFTOVER_GRACE,
     BudgetState,
     Pacer,
     RateLimitHeaders,
     parse_rate_limit_headers,
+    rate_limit_backoff,
 )
 
 
-def answer(limit: int, remaining: int, reset: float) -> RateLimitHeaders:
-    return RateLimitHeaders(limit=limit, remaining=remaining, reset=reset)
+def answer(limit: int, remaining: int, reset: float | None, **more: object) -> RateLimitHeaders:
+    whole = reset is None or float(reset).is_integer()
+    return RateLimitHeaders(limit, remaining, reset, whole=whole, **more)  # type: ignore[arg-type]
+
+
+def take(state: BudgetState, now: float) -> int:
+    """Take a slot that must be free now; return its ticket."""
+    assert state.try_acquire(now) is None
+    return state.ticket
+
+
+# --- what the headers say ----------------------------------------------------------------------
 
 
 def test_headers_are_parsed_and_nonsense_ignored() -> None:
@@ -28,98 +44,179 @@ def test_headers_are_parsed_and_nonsense_ignored() -> None:
     assert parse_rate_limit_headers({"x-ratelimit-limit": "lots"}) is None
     only_retry_after = parse_rate_limit_headers({"retry-after": "3"})
     assert only_retry_after is not None
-    assert only_retry_after.reset == 3.0
+    assert only_retry_after.retry_after == 3.0
+    fraction = parse_rate_limit_headers(
+        {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "1", "x-ratelimit-reset": "1.25"}
+    )
+    assert fraction is not None
+    assert not fraction.whole
+
+
+@pytest.mark.parametrize("reset", ["-1", "abc", "inf", "nan", "", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_reset_that_is_no_number_of_seconds_is_unusable(reset: str) -> None:
+    parsed = parse_rate_limit_headers(
+        {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}
+    )
+    assert parsed is not None
+    assert parsed.reset is None
+    assert parsed.refused is None
+
+
+@pytest.mark.parametrize("reset", ["1700000000", "1e9", "86401", "301"])
+def test_a_reset_longer_than_the_caller_waits_or_a_day_is_refused(reset: str) -> None:
+    parsed = parse_rate_limit_headers(
+        {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset},
+        max_wait=300,
+    )
+    assert parsed is not None
+    assert parsed.reset is None
+    assert parsed.refused == float(reset)
+
+
+def test_retry_after_as_an_http_date_is_a_wait_until_then() -> None:
+    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    when = format_datetime(now + timedelta(seconds=42), usegmt=True)
+    parsed = parse_rate_limit_headers({"retry-after": when}, wall_clock=now.timestamp)
+    assert parsed is not None
+    assert parsed.retry_after == pytest.approx(42)
+    past = format_datetime(now - timedelta(seconds=5), usegmt=True)
+    parsed = parse_rate_limit_headers({"retry-after": past}, wall_clock=now.timestamp)
+    assert parsed is not None
+    assert parsed.retry_after == 0
+
+
+# --- one session ----------------------------------------------------------------------------------
 
 
 def test_unknown_budget_sends_one_probe_at_a_time() -> None:
     state = BudgetState()
-    assert state.try_acquire(0.0) is None
+    probe = take(state, 0.0)
     assert state.try_acquire(0.0) == math.inf  # wait for the probe's answer
-    state.release(0.1, answer(10, 9, 5), answered=True)
+    state.release(0.1, probe, answer(10, 9, 5), answered=True)
     assert state.limit == 10
-    for _ in range(9):
-        assert state.try_acquire(0.2) is None
-    wait = state.try_acquire(0.2)
-    assert wait == pytest.approx(4.9)
+    assert take(state, 0.2) is not None  # alone so far: the number in flight grows
 
 
 def test_server_without_headers_is_not_paced() -> None:
     state = BudgetState()
-    assert state.try_acquire(0.0) is None
-    state.release(0.1, None, answered=True)
+    state.release(0.1, take(state, 0.0), None, answered=True)
     assert all(state.try_acquire(0.1) is None for _ in range(1000))
 
 
 def test_a_failed_probe_lets_the_next_probe_go() -> None:
     state = BudgetState()
-    assert state.try_acquire(0.0) is None
-    state.release(0.1, None, answered=False)  # no answer: nothing learned
+    state.release(0.1, take(state, 0.0), None, answered=False)  # no answer: nothing learned
     assert not state.headerless
     assert state.try_acquire(0.1) is None
 
 
+def test_a_spent_window_waits_for_its_estimated_end() -> None:
+    state = BudgetState(contention=1.0)
+    state.release(0.0, take(state, 0.0), answer(3, 2, 2), answered=True)
+    tickets = [take(state, 0.1), take(state, 0.1)]
+    assert state.try_acquire(0.1) == pytest.approx(1.9)
+    for ticket in tickets:
+        state.release(0.2, ticket, answer(3, 0, 2), answered=True)
+    assert state.window_end == pytest.approx(2.0)
+
+
 def test_window_end_estimate_tightens_to_the_earliest_reset() -> None:
     state = BudgetState()
-    state.try_acquire(0.0)
-    state.release(0.3, answer(10, 9, 5), answered=True)  # ends by 5.3
-    state.try_acquire(0.3)
-    state.release(0.9, answer(10, 8, 4), answered=True)  # ends by 4.9
+    state.release(0.3, take(state, 0.0), answer(10, 9, 5), answered=True)  # ends by 5.3
+    state.release(0.9, take(state, 0.3), answer(10, 8, 4), answered=True)  # ends by 4.9
     assert state.window_end == pytest.approx(4.9)
 
 
-def test_new_window_starts_at_the_estimated_reset_counting_requests_in_flight() -> None:
-    state = BudgetState()
-    state.try_acquire(0.0)
-    state.release(0.0, answer(3, 2, 2), answered=True)
-    assert state.try_acquire(0.1) is None
-    assert state.try_acquire(0.1) is None
-    assert state.try_acquire(0.1) == pytest.approx(1.9)
-    # At the reset two requests are still in flight: they may count in the new window.
-    assert state.try_acquire(2.0) is None
-    assert state.used == 3
+def test_a_new_window_opens_with_one_request_counting_those_still_in_flight() -> None:
+    state = BudgetState(contention=1.0)
+    state.release(0.0, take(state, 0.0), answer(3, 2, 2), answered=True)
+    late = take(state, 1.9)
+    probe = take(state, 2.0)  # the window's end: one request goes alone
+    assert state.generation == 1
+    assert state.used == 2  # the one still in flight may count in the new window
     assert state.try_acquire(2.0) == math.inf
-
-
-def test_late_answers_from_the_previous_window_are_ignored() -> None:
-    state = BudgetState()
-    state.try_acquire(0.0)
-    state.release(0.0, answer(3, 2, 2), answered=True)
-    state.try_acquire(1.9)
-    assert state.try_acquire(2.0) is None  # next window begins
-    state.release(2.05, answer(3, 0, 1), answered=True)  # about the old window
-    assert state.window_end is None
-    state.release(2.1, answer(3, 1, 2), answered=True)  # the new window: ends by 4.1
+    state.release(2.05, late, answer(3, 0, 1), answered=True)  # about the old window
+    assert not state.open
+    state.release(2.1, probe, answer(3, 1, 2), answered=True)  # the new window: ends by 4.1
+    assert state.open
     assert state.window_end == pytest.approx(4.1)
-    assert state.used >= 2
 
 
 def test_server_window_moving_on_early_is_followed() -> None:
-    state = BudgetState()
-    state.try_acquire(0.0)
-    state.release(0.0, answer(5, 4, 10), answered=True)
-    state.try_acquire(0.5)
-    state.release(3.0, answer(5, 4, 10), answered=True)  # ends by 13: a later window
+    state = BudgetState(contention=1.0)
+    state.release(0.0, take(state, 0.0), answer(5, 4, 10), answered=True)
+    state.release(3.0, take(state, 0.5), answer(5, 4, 10), answered=True)  # a later window
     assert state.window_end == pytest.approx(13.0)
-    assert state.used == 1
+    assert state.generation == 1
 
 
 def test_a_429_blocks_everyone_until_its_reset_but_never_for_zero() -> None:
     state = BudgetState()
-    state.try_acquire(0.0)
-    state.release(0.0, answer(5, 0, 3), answered=True)
-    assert state.rate_limited(0.0, answer(5, 0, 3)) == pytest.approx(3.0)
+    ticket = take(state, 0.0)
+    assert state.rate_limited(0.0, ticket, answer(5, 0, 3)) == pytest.approx(3.0)
     assert state.try_acquire(1.0) == pytest.approx(2.0)
-    assert state.rate_limited(5.0, answer(5, 0, 0)) > 0
-    with_retry_after = RateLimitHeaders(5, 0, 1, retry_after=4)
-    assert state.rate_limited(10.0, with_retry_after) == pytest.approx(4.0)
+    ticket = take(state, 3.0)
+    assert state.rate_limited(3.0, ticket, answer(5, 0, 0)) > 0
+    ticket = take(state, 5.0)
+    with_retry_after = answer(5, 0, 1, retry_after=4.0)
+    assert state.rate_limited(5.0, ticket, with_retry_after) == pytest.approx(4.0)
+
+
+def test_a_429_without_a_usable_reset_backs_off_longer_each_time() -> None:
+    state = BudgetState()
+    waits = []
+    now = 0.0
+    for _ in range(6):  # 1 s doubling: below the 60 s ceiling
+        ticket = take(state, now)
+        wait = state.rate_limited(now, ticket, RateLimitHeaders(5, 0, None))
+        assert state.try_acquire(now) == pytest.approx(wait)  # the whole budget waits
+        waits.append(wait)
+        now += wait
+    assert waits[0] >= 0.5
+    assert all(later >= earlier * 0.999 for earlier, later in itertools.pairwise(waits))
+    assert max(waits) <= 60
+    # an answer that is not a 429 ends the streak
+    state.release(now, take(state, now), answer(5, 4, 5), answered=True)
+    assert state.backoff_streak == 0
+
+
+def test_the_backoff_after_a_429_without_reset_is_never_zero_and_grows() -> None:
+    class Lowest:
+        def random(self) -> float:
+            return 0.0
+
+    lows = [rate_limit_backoff(n, Lowest()) for n in range(1, 10)]  # type: ignore[arg-type]
+    assert lows[0] == 0.5
+    assert lows == sorted(lows)
+    assert lows[-1] == 30.0
+
+
+def test_a_429_asking_for_too_long_holds_nobody_else() -> None:
+    state = BudgetState()
+    ticket = take(state, 0.0)
+    refused = RateLimitHeaders(5, 0, None, refused=1.7e9)
+    assert state.rate_limited(0.0, ticket, refused) == 0
+    assert state.try_acquire(0.0) is None  # the next call asks again at once
+
+
+def test_a_200_with_an_epoch_reset_holds_nobody() -> None:
+    state = BudgetState()
+    epoch = parse_rate_limit_headers(
+        {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1700000000"},
+        max_wait=300,
+    )
+    state.release(0.0, take(state, 0.0), epoch, answered=True)
+    assert state.window_end is None
+    assert state.try_acquire(0.1) is None  # spent, no end known: one request asks
+    assert state.try_acquire(0.1) == math.inf
 
 
 def test_off_mode_ignores_budget_but_honours_429() -> None:
     state = BudgetState(mode="off")
-    state.release(0.0, answer(1, 0, 60), answered=True)
+    state.release(0.0, take(state, 0.0), answer(1, 0, 60), answered=True)
     assert state.try_acquire(0.0) is None
-    assert state.try_acquire(0.0) is None
-    state.rate_limited(0.0, answer(1, 0, 2))
+    ticket = take(state, 0.0)
+    state.rate_limited(0.0, ticket, answer(1, 0, 2))
     assert state.try_acquire(1.0) == pytest.approx(1.0)
 
 
@@ -130,7 +227,89 @@ def test_fixed_rate_spaces_requests() -> None:
     assert state.try_acquire(0.1) is None
 
 
-def test_pacer_rejects_bad_settings() -> None:
+# --- the rounding of reset ------------------------------------------------------------------
+
+
+def spend_a_window(state: BudgetState, now: float, limit: int, reset: float) -> None:
+    while state.try_acquire(now) is None:
+        state.release(now, state.ticket, answer(limit, 0, reset), answered=True)
+
+
+def test_a_server_rounding_down_costs_one_429_then_a_second_more_each_window() -> None:
+    state = BudgetState(contention=1.0)
+    # A 5 s window opened at 0.0; rounded down, its first answer says 4 s are left.
+    state.release(0.01, take(state, 0.0), answer(10, 9, 4), answered=True)
+    spend_a_window(state, 0.02, 10, 4)
+    assert state.window_end == pytest.approx(4.01)
+    probe = take(state, 4.01)  # the estimated end, but the window lasts until 5.0
+    wait = state.rate_limited(4.02, probe, answer(10, 0, 0))
+    assert state.margin == 1.0  # learned: whole seconds are rounded down
+    assert 4.02 + wait >= 5.0
+    # The next window opened at 5.02: its answers say 4, and now mean up to 5.
+    state.release(5.03, take(state, 5.02), answer(10, 9, 4), answered=True)
+    assert state.window_end == pytest.approx(10.03)
+
+
+def test_a_server_rounding_up_or_sending_fractions_learns_no_margin() -> None:
+    for reset in (5.0, 4.99):
+        state = BudgetState(contention=1.0)
+        state.release(0.01, take(state, 0.0), answer(10, 9, reset), answered=True)
+        spend_a_window(state, 0.02, 10, reset)
+        state.release(5.02, take(state, state.window_end or 0.0), answer(10, 9, 5), answered=True)
+        assert state.margin == 0.0
+
+
+def test_a_429_mid_window_keeps_the_earlier_estimate_of_the_end() -> None:
+    state = BudgetState(contention=1.0)
+    state.release(0.01, take(state, 0.0), answer(10, 9, 5), answered=True)  # ends by 5.01
+    ticket = take(state, 1.5)
+    wait = state.rate_limited(1.5, ticket, answer(10, 0, 4))  # ceil(3.5): says by 5.5
+    assert 1.5 + wait == pytest.approx(5.01)
+
+
+# --- several sessions on one budget --------------------------------------------------------------
+
+
+def test_a_session_keeps_to_its_share_of_what_it_drew_last_window() -> None:
+    state = BudgetState(contention=2.0)
+    state.release(0.0, take(state, 0.0), answer(10, 8, 5), answered=True)
+    taken = 1 + sum(state.try_acquire(0.01) is None for _ in range(10))
+    assert taken == 5  # half of 10, the probe included
+    # The others' half stays theirs for a moment: they may begin the window later.
+    wait = state.try_acquire(0.02)
+    assert wait == pytest.approx(LEFTOVER_GRACE - 0.02, abs=0.01)
+
+
+def test_after_the_grace_what_the_others_left_is_taken_one_at_a_time_while_they_draw() -> None:
+    state = BudgetState(contention=2.0)
+    state.release(0.0, take(state, 0.0), answer(10, 9, 5), answered=True)
+    for _ in range(4):
+        state.release(0.01, take(state, 0.01), answer(10, 9, 5), answered=True)
+    late = LEFTOVER_GRACE + 0.1
+    extra = take(state, late)
+    assert state.try_acquire(late) == math.inf  # one beyond the share in flight at a time
+    state.release(late, extra, answer(10, 3, 4), answered=True)  # others drew meanwhile
+    assert state.crowded
+    assert take(state, late) is not None
+    assert state.try_acquire(late) == math.inf
+
+
+def test_in_a_first_window_shared_with_others_each_takes_an_equal_part() -> None:
+    state = BudgetState()
+    now = 0.0
+    server_used = 0
+    for _ in range(20):  # three sessions take turns, one request each
+        ticket = take(state, now)
+        server_used += 3
+        state.release(now, ticket, answer(60, 60 - server_used, 5), answered=True)
+        now += 0.01
+        if state.turn_share is not None:
+            break
+    assert state.crowded
+    assert state.turn_share == 20
+
+
+async def test_pacer_rejects_bad_settings() -> None:
     with pytest.raises(ValueError, match="pacing"):
         Pacer("fast")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="pacing"):
@@ -139,10 +318,40 @@ def test_pacer_rejects_bad_settings() -> None:
 
 async def test_pacer_wakes_waiters_when_an_answer_arrives() -> None:
     pacer = Pacer()
-    await pacer.acquire()  # the probe
+    probe = await pacer.acquire()
     second = asyncio.ensure_future(pacer.acquire())
     await asyncio.sleep(0.01)
     assert not second.done()
-    pacer.release(RateLimitHeaders(10, 9, 60), answered=True)
-    waited = await asyncio.wait_for(second, 1.0)
-    assert waited >= 0
+    pacer.release(probe, RateLimitHeaders(10, 9, 60), answered=True)
+    await asyncio.wait_for(second, 1.0)
+
+
+async def test_pacer_wakes_timed_waiters_when_the_window_end_moves_earlier() -> None:
+    clock = [0.0]
+    pacer = Pacer(clock=lambda: clock[0])
+    pacer.state.contention = 1.0
+    first = await pacer.acquire()
+    pacer.release(first, RateLimitHeaders(2, 1, 60), answered=True)  # ends by 60
+    second = await pacer.acquire()
+    waiting = asyncio.ensure_future(pacer.acquire())  # spent: waits 60 s
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    clock[0] = 1.0
+    pacer.release(second, RateLimitHeaders(2, 0, 0), answered=True)  # ends by 1.0: now
+    await asyncio.wait_for(waiting, 1.0)
+
+
+async def test_a_long_wait_is_logged_once_however_many_wait(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pacer = Pacer()
+    ticket = await pacer.acquire()
+    pacer.rate_limited(ticket, RateLimitHeaders(5, 0, 0.3))
+    with caplog.at_level(logging.WARNING, logger="aioubiwebhooks"):
+        await asyncio.gather(*(pacer.acquire() for _ in range(1)))
+        waiters = [asyncio.ensure_future(pacer.acquire()) for _ in range(20)]
+        await asyncio.sleep(0.05)
+    for waiter in waiters:
+        waiter.cancel()
+    await asyncio.gather(*waiters, return_exceptions=True)
+    assert len([r for r in caplog.records if "waiting" in r.getMessage()]) == 1

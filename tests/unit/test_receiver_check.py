@@ -137,7 +137,7 @@ def test_redaction_hides_only_the_secret_header_in_any_case() -> None:
     headers = redact_headers(raw, "Authorization")
     assert headers.getall("Authorization") == [HIDDEN]
     assert headers.getall("x-other") == ["1", "2"]
-    assert list(headers.keys()) == ["Authorization", "X-Other", "X-Other"]
+    assert [name for name, _ in headers.items()] == ["Authorization", "X-Other", "X-Other"]
     assert redact_headers(raw, None)["authorization"] == "Token abc"
 
 

@@ -22,7 +22,7 @@ from aioubiwebhooks import (
     WebhooksSession,
 )
 from aioubiwebhooks.emulator import Emulator
-from aioubiwebhooks.sync import (
+from aioubiwebhooks.migrate import (
     Blocked,
     Create,
     Delete,
@@ -143,8 +143,11 @@ def test_load_specs_names_the_spec_and_field(tmp_path: Path) -> None:
     assert caught.value.field == "specs[0].headers[0].key"
     with pytest.raises(ValidationError, match=r"specs\[1\]\.name: repeats the name of specs\[0\]"):
         load_specs(json.dumps([webhook_spec("x"), webhook_spec("x")]))
-    with pytest.raises(ValidationError, match="must be a list"):
-        load_specs("name: just-one\n")
+    with pytest.raises(ValidationError, match="must be a list of webhook specs, or one spec"):
+        load_specs("just some text\n")
+    with pytest.raises(ValidationError, match=r"specs\[0\]\.url: is required"):
+        load_specs("name: just-one\n")  # one spec, missing its fields
+    assert load_specs(json.dumps(webhook_spec("one")))[0]["name"] == "one"
     with pytest.raises(ValidationError, match="not valid JSON or YAML"):
         load_specs("- [unclosed\n")
     with pytest.raises(ValidationError, match="cannot read the file"):

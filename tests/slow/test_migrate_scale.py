@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,8 +9,10 @@ import pytest
 from conftest import webhook_spec
 
 from aioubiwebhooks import WebhookCreate, WebhookDetail, WebhooksSession
+from aioubiwebhooks._wire import create_json
 from aioubiwebhooks.emulator import Emulator
-from aioubiwebhooks.sync import PlanBlockedError, apply, copy, diff, export, plan
+from aioubiwebhooks.emulator._rules import parse_create
+from aioubiwebhooks.migrate import PlanBlockedError, apply, copy, diff, export, plan
 
 pytestmark = pytest.mark.slow
 
@@ -83,14 +84,11 @@ async def test_apply_1000_specs_through_faults_then_nothing_to_do(
     specs = many_specs(1000)
     emulator.faults.fail_fraction(0.2, statuses=(503,), seed=1234)
 
-    started = time.monotonic()
     first = await plan(flaky_session, "demo", specs, environ=environ)
     assert len(first.creates) == 1000
     assert not first.blocked
     emulator.faults.drop_next(40, routes=["webhooks_create"])
     result = await apply(flaky_session, first, concurrency=64)
-    elapsed = time.monotonic() - started
-    print(f"\nplan + apply of 1,000 specs through faults: {elapsed:.2f} s")
 
     assert result.ok, result.summary()
     assert emulator.faults.fired["drop"] == 40
@@ -121,7 +119,6 @@ async def test_apply_1000_specs_through_faults_then_nothing_to_do(
         for op in ("webhooks_create", "webhooks_update", "webhooks_delete")
     )
     assert writes_after == writes_before
-    assert elapsed < 60
 
 
 async def test_plan_over_1000_webhooks_takes_one_list_call(
@@ -130,18 +127,14 @@ async def test_plan_over_1000_webhooks_takes_one_list_call(
     specs = many_specs(1000)
     environ = {f"HOOK_SECRET_{n}": "x" for n in range(10)}
     for created in diff("demo", specs, [], environ=environ).creates:
-        emulator.state.store.create_webhook("demo", created.spec)
+        emulator.state.store.create_webhook("demo", parse_create(create_json(created.spec)))
     changed = [{**s, "timeout": 30} if i % 10 == 0 else s for i, s in enumerate(specs)]
 
-    started = time.monotonic()
     result = await plan(session, "demo", changed, environ=environ)
-    elapsed = time.monotonic() - started
-    print(f"\nplan over 1,000 stored webhooks: {elapsed:.2f} s")
 
     assert emulator.stats.requests == {"webhooks_list": 1}
     assert len(result.unchanged) + len(result.updates) == 1000
     assert len(result.updates) == sum(1 for i in range(0, 1000, 10) if 1 + i % 30 != 30)
-    assert elapsed < 10
 
 
 async def test_copy_300_webhooks_between_hosts_with_protected_values() -> None:
@@ -181,14 +174,16 @@ async def test_copy_300_webhooks_between_hosts_with_protected_values() -> None:
             ("Authorization",),
             ("Authorization", "X-Api-Key"),
         }
-        assert "hook-299" in str(caught.value)
+        message = str(caught.value)
+        assert "300 webhook(s)" in message
+        assert "and 295 more" in message  # the message stays short; .blocked has them all
+        assert len(message) < 1000
         assert target_emu.webhooks("prod") == []
         assert target_emu.stats.requests == {"webhooks_list": 1}
 
         environ = {f"AUTH_{i}": f"target-auth-{i}" for i in range(count)} | {"API_KEY": "k-123"}
         values = {f"hook-{i:03d}/Authorization": f"${{AUTH_{i}}}" for i in range(count)}
         values["X-Api-Key"] = "${API_KEY}"
-        started = time.monotonic()
         done = await copy(
             source,
             "demo",
@@ -200,8 +195,6 @@ async def test_copy_300_webhooks_between_hosts_with_protected_values() -> None:
             environ=environ,
             concurrency=64,
         )
-        elapsed = time.monotonic() - started
-        print(f"\ncopy of {count} webhooks between two emulators: {elapsed:.2f} s")
         assert done.ok
         assert done.result is not None
         assert len(done.result.outcomes) == count
@@ -230,4 +223,3 @@ async def test_copy_300_webhooks_between_hosts_with_protected_values() -> None:
         assert again.result is not None
         assert again.result.outcomes == ()
         assert (await export(target, "prod"))[0]["headers"][0]["value"] is None
-        assert elapsed < 30

@@ -1,0 +1,39 @@
+"""Planning against a live project: the desired specs, one list call, the pure diff."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+
+from .._endpoints import WebhooksAPI
+from ._actions import Plan
+from ._diff import SpecInput, decide
+from ._export import read_stored
+from ._spec import desired_webhooks
+
+__all__ = ["plan"]
+
+
+async def plan(
+    api: WebhooksAPI,
+    project: str,
+    desired: Iterable[SpecInput],
+    prune: bool = False,
+    *,
+    environ: Mapping[str, str] | None = None,
+    protected_values: Mapping[str, str] | None = None,
+    rotate_secrets: bool = False,
+) -> Plan:
+    """What it takes to bring ``project`` to ``desired`` (dicts or WebhookCreate); changes nothing.
+
+    Specs are checked first (ValidationError naming ``specs[i].field``, before any
+    request), then the project is read with one list call. Webhooks are matched by
+    name; with ``prune``, stored webhooks no spec names are deleted. ``${VAR}`` in a
+    protected header value is read from ``environ`` (default ``os.environ``);
+    ``protected_values`` fills protected values a spec leaves unknown, by header key
+    or ``"webhook-name/Header-Key"``. ``rotate_secrets`` sends every known protected
+    value again, which is the only way a plan changes a secret alone.
+    """
+    wanted = desired_webhooks(desired, os.environ if environ is None else environ, protected_values)
+    stored = await read_stored(api, project)
+    return decide(project, wanted, stored, prune=prune, rotate_secrets=rotate_secrets)
