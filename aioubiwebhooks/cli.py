@@ -74,7 +74,10 @@ def _register_extras(commands_: argparse._SubParsersAction[argparse.ArgumentPars
         "emulator",
         help="serve a local emulator of the UbiOps webhooks API",
         description="Serve the emulated UbiOps webhooks API (under /v2.1 and /v2) until "
-        "Ctrl-C; prints 'listening on http://HOST:PORT' once it accepts connections.",
+        "Ctrl-C. By default it behaves like the service: 300 requests a minute and the "
+        "x-ratelimit-* headers on every answer (--rate-limit off lifts the limit). Once it "
+        "accepts connections it says which rate limit holds on stderr, then prints "
+        "'listening on http://HOST:PORT'.",
     )
     add_arguments(p)
     p.set_defaults(handler=_emulator_command, is_async=False)

@@ -1,8 +1,10 @@
 """Pytest fixtures for applications that use aioubiwebhooks (registered as a pytest plugin).
 
 - ``ubiops_emulator``: a running :class:`~aioubiwebhooks.emulator.Emulator` on a free
-  loopback port, seeded with the ``demo`` project, fresh for every test. Options go
-  in a marker: ``@pytest.mark.ubiops_emulator(token="T", rate_limit=(10, 1))``.
+  loopback port, seeded with the ``demo`` project, fresh for every test: no rate limit
+  unless asked, but the ``x-ratelimit-*`` headers on every answer, as the service sends
+  them. Options go in a marker:
+  ``@pytest.mark.ubiops_emulator(token="T", rate_limit=(10, 1), protected_mask="***")``.
 - ``webhook_receiver``: a running :class:`~aioubiwebhooks.receiver.WebhookReceiver`
   (``.url`` is where deliveries go); options in ``@pytest.mark.webhook_receiver(...)``,
   ``journal`` included: a path or ``redis://`` URL, or ``True`` for a SQLite file in
