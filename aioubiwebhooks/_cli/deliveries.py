@@ -1,9 +1,11 @@
-"""The delivery commands: ``test`` (ask the API for one test delivery) and ``listen``.
+"""The delivery commands: ``test`` (ask the API for one test delivery), ``listen``, ``journal``.
 
 Both may run a :class:`~aioubiwebhooks.receiver.WebhookReceiver`: ``test --listen``
 points the test at a local one and prints what arrived; ``listen`` prints every
 delivery as one JSON line (:func:`~aioubiwebhooks.events.event_to_json`, which
-never includes headers, so a webhook's secret cannot leak through it).
+never includes headers, so a webhook's secret cannot leak through it), keeping
+them in a journal with ``--journal``. ``journal show`` prints what a journal holds
+and has not handled; ``journal replay`` prints it too and marks each one handled.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Final
 from .. import _wire
 from ..errors import TestFailedError
 from ..events import WebhookEvent, event_to_json
+from ..journal import DEFAULT_GROUP, JournalError, open_journal
 from ..models import TestStatus, WebhookDetail, WebhookTestCreate, WebhookTestDetail
 from ..receiver import WebhookReceiver
 from ..session import WebhooksSession, webhook_test_spec
@@ -153,7 +156,7 @@ async def listen_command(args: argparse.Namespace, out: Output) -> int:
     received = 0
     try:
         async with WebhookReceiver(
-            host=args.host, port=args.port, path=args.path, secret=args.secret
+            host=args.host, port=args.port, path=args.path, secret=args.secret, journal=args.journal
         ) as rx:
             out.note(f"listening on {rx.url}")
 
@@ -179,6 +182,28 @@ async def listen_command(args: argparse.Namespace, out: Output) -> int:
     if args.count is not None and received < args.count:
         out.note(f"error: {received} of {args.count} deliveries received")
         return EXIT_FAILED
+    return EXIT_OK
+
+
+# --- journal -------------------------------------------------------------------------------
+
+
+async def journal_command(args: argparse.Namespace, out: Output) -> int:
+    journal = open_journal(args.journal, group=args.group)
+    try:
+        await journal.open()
+        entries = await journal.pending()
+        for entry in entries:
+            out.line(event_to_json(entry.event))
+            if args.action == "replay":
+                await journal.commit([], [entry.id])  # printed: handled
+    except JournalError as error:
+        out.note(f"error: {error}")
+        return EXIT_FAILED
+    finally:
+        await journal.close()
+    verb = "replayed and marked handled" if args.action == "replay" else "not yet handled"
+    out.note(f"{len(entries)} events {verb} in {journal.describe()}")
     return EXIT_OK
 
 
@@ -236,4 +261,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--count", type=options.count, metavar="N", help="stop after N deliveries")
     p.add_argument("--timeout", type=options.seconds, metavar="SECONDS", help="stop after this")
+    p.add_argument(
+        "--journal",
+        metavar="PATH|URL",
+        help="keep deliveries in a SQLite file or a redis:// stream until printed; after a "
+        "restart the ones not yet printed come first",
+    )
     p.set_defaults(handler=listen_command)
+
+    p = commands.add_parser(
+        "journal",
+        help="show or replay the events a journal has not handled",
+        description="Print, as JSON lines and oldest first, the events a journal (a SQLite "
+        "file or a redis:// URL) accepted and no consumer has handled yet. 'replay' also "
+        "marks each one handled once printed, so a script reading stdout takes them over.",
+    )
+    p.add_argument("action", choices=("show", "replay"))
+    p.add_argument("journal", metavar="PATH|URL")
+    p.add_argument(
+        "--group", default=DEFAULT_GROUP, help=f"Redis consumer group (default {DEFAULT_GROUP})"
+    )
+    p.set_defaults(handler=journal_command)
