@@ -514,10 +514,13 @@ class WebhooksSession:
         on_conflict: bulk.OnConflict = "error",
         fail_fast: bool = False,
         progress: bulk.ProgressHook | None = None,
+        stop: bulk.BulkStop | None = None,
     ) -> list[Outcome[WebhookCreate, WebhookDetail]]:
         """Create many webhooks, paced to the rate limit; one Outcome per item, in order.
 
         ``on_conflict``: ``"error"``, ``"skip"`` or ``"update"`` for names that exist.
+        ``stop``: a :class:`~aioubiwebhooks.bulk.BulkStop` that ends the call early, every
+        Outcome still returned (as for each bulk call here).
         """
         return await bulk.bulk_create(
             self,
@@ -527,6 +530,7 @@ class WebhooksSession:
             on_conflict=on_conflict,
             fail_fast=fail_fast,
             progress=progress,
+            stop=stop,
         )
 
     async def bulk_update(
@@ -537,6 +541,7 @@ class WebhooksSession:
         concurrency: int = bulk.DEFAULT_CONCURRENCY,
         fail_fast: bool = False,
         progress: bulk.ProgressHook | None = None,
+        stop: bulk.BulkStop | None = None,
     ) -> list[Outcome[str, WebhookDetail]]:
         """Update many webhooks (webhook name -> update); one Outcome per name."""
         return await bulk.bulk_update(
@@ -546,6 +551,7 @@ class WebhooksSession:
             concurrency=concurrency,
             fail_fast=fail_fast,
             progress=progress,
+            stop=stop,
         )
 
     async def bulk_delete(
@@ -556,6 +562,7 @@ class WebhooksSession:
         concurrency: int = bulk.DEFAULT_CONCURRENCY,
         fail_fast: bool = False,
         progress: bulk.ProgressHook | None = None,
+        stop: bulk.BulkStop | None = None,
     ) -> list[Outcome[str, None]]:
         """Delete many webhooks; one already gone counts as done, so re-running is safe."""
         return await bulk.bulk_delete(
@@ -565,6 +572,7 @@ class WebhooksSession:
             concurrency=concurrency,
             fail_fast=fail_fast,
             progress=progress,
+            stop=stop,
         )
 
     async def bulk_test(
@@ -577,6 +585,7 @@ class WebhooksSession:
         concurrency: int = bulk.DEFAULT_CONCURRENCY,
         fail_fast: bool = False,
         progress: bulk.ProgressHook | None = None,
+        stop: bulk.BulkStop | None = None,
     ) -> list[Outcome[WebhookTestCreate, WebhookTestDetail]]:
         """Create a test per spec and, with ``wait``, await them all; one Outcome per spec."""
         return await bulk.bulk_test(
@@ -588,6 +597,7 @@ class WebhooksSession:
             concurrency=concurrency,
             fail_fast=fail_fast,
             progress=progress,
+            stop=stop,
         )
 
     # --- helpers --------------------------------------------------------------------------

@@ -252,6 +252,8 @@ def emulator_process(
     argv += ["--port", "0"]
     if rate_limit is not None:
         argv += ["--rate-limit", f"{rate_limit[0]}/{rate_limit[1]:g}"]
+    elif tls is None:  # the command limits to 300 a minute unless told, as the service does
+        argv += ["--rate-limit", "off"]
     if admin:
         argv.append("--admin")
     env = dict(os.environ)
