@@ -68,7 +68,7 @@ async def _stored_for_test(
     stored = await session.webhooks_get(args.project, args.name)
     values = {key: value for key, value, _ in args.headers or ()}
     for header in stored.headers:
-        if header.protected and header.value is None and header.key not in values:
+        if header.protected and header.key not in values:  # a read value is never the secret
             raise UsageError(
                 f"webhook {stored.name!r} has the protected header {header.key!r}, whose value "
                 f"the API never returns: give it as --protected-header {header.key}=VALUE"
