@@ -5,7 +5,8 @@ go to stdout (text, or one JSON document with ``--json``), progress and errors
 to stderr. Exit status: 0 when everything succeeded, 1 when a request or any
 item failed (stderr then names each failure: error class and message), 2 for
 bad input found before any request (flags, spec files, a missing token), 130
-when interrupted.
+when interrupted (create, delete, apply and copy first finish what is in flight and
+report every item, as a finished run does).
 
 The token comes from ``--token`` or ``UBIOPS_API_TOKEN``, the host from
 ``--host`` or ``UBIOPS_API_HOST``; the token and protected header values are
@@ -74,7 +75,10 @@ def _register_extras(commands_: argparse._SubParsersAction[argparse.ArgumentPars
         "emulator",
         help="serve a local emulator of the UbiOps webhooks API",
         description="Serve the emulated UbiOps webhooks API (under /v2.1 and /v2) until "
-        "Ctrl-C; prints 'listening on http://HOST:PORT' once it accepts connections.",
+        "Ctrl-C. By default it behaves like the service: 300 requests a minute and the "
+        "x-ratelimit-* headers on every answer (--rate-limit off lifts the limit). Once it "
+        "accepts connections it says which rate limit holds on stderr, then prints "
+        "'listening on http://HOST:PORT'.",
     )
     add_arguments(p)
     p.set_defaults(handler=_emulator_command, is_async=False)

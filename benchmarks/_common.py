@@ -35,6 +35,7 @@ __all__ = [
     "ServerProcess",
     "TlsFiles",
     "child_env",
+    "cpu_load",
     "cpu_seconds",
     "emulator_process",
     "fmt",
@@ -216,6 +217,28 @@ class ServerProcess:
         self.stop()
 
 
+@contextlib.contextmanager
+def cpu_load(processes: int) -> Iterator[None]:
+    """``processes`` child processes that keep a core busy each (a pure-Python loop), so a
+    measurement also runs on a loaded machine; stopped by their PIDs on leaving."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", "while True: pass"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(processes)
+    ]
+    try:
+        yield
+    finally:
+        for child in children:
+            child.kill()
+        for child in children:
+            child.wait(timeout=STOP_TIMEOUT)
+
+
 def emulator_process(
     *,
     rate_limit: tuple[int, float] | None = None,
@@ -236,6 +259,8 @@ def emulator_process(
         argv += ["--rate-limit", f"{rate_limit[0]}/{rate_limit[1]:g}"]
         if reset_rounding != "up":
             argv += ["--reset-rounding", reset_rounding]
+    elif tls is None:  # the command limits to 300 a minute unless told, as the service does
+        argv += ["--rate-limit", "off"]
     if admin:
         argv.append("--admin")
     return ServerProcess(argv, env=child_env())

@@ -1,8 +1,11 @@
 """``python -m aioubiwebhooks.emulator``: serve the emulator until SIGINT or SIGTERM.
 
-Once the port accepts connections it prints exactly one line to standard output,
-``listening on http://HOST:PORT`` (the real port when ``--port 0``), and exits 0 on
-a stop signal. A main command can mount the same options as a subcommand with
+By default it behaves like the service: 300 requests a minute and the
+``x-ratelimit-*`` headers on every answer (``--rate-limit off`` lifts the limit; the
+headers stay). Once the port accepts connections it prints one line to standard error
+saying which rate limit holds, then exactly one line to standard output,
+``listening on http://HOST:PORT`` (the real port when ``--port 0``), and exits 0 on a
+stop signal. A main command can mount the same options as a subcommand with
 :func:`add_arguments` and :func:`run`.
 """
 
@@ -14,21 +17,44 @@ import contextlib
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import Final
 
 from ._app import DEFAULT_MAX_BODY_SIZE
+from ._delivery import FINISHED_STATUSES
 from ._ratelimit import parse_rate_limit
 from ._rules import Limits
 from ._seed import SeedError
 from ._server import Emulator
+from ._state import OPEN_LIMIT
 
-__all__ = ["add_arguments", "main", "run", "serve"]
+__all__ = ["SERVICE_RATE_LIMIT", "add_arguments", "main", "rate_limit_line", "run", "serve"]
+
+SERVICE_RATE_LIMIT: Final = (300, 60.0)
+"""The service's limit for the webhooks endpoints (the "general" group), per source IP."""
 
 
-def _rate_limit(text: str) -> tuple[int, float]:
+def _rate_limit(text: str) -> tuple[int, float] | None:
+    if text.strip().lower() == "off":
+        return None
     try:
         return parse_rate_limit(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def rate_limit_line(limit: tuple[int, float] | None) -> str:
+    """The first line the command prints (to standard error): which rate limit holds."""
+    if limit is None:
+        return (
+            f"rate limit off: x-ratelimit-* headers still on every answer, with a limit "
+            f"of {OPEN_LIMIT:,} requests"
+        )
+    count, window = limit
+    like = ", as the UbiOps service does" if limit == SERVICE_RATE_LIMIT else ""
+    return (
+        f"rate limit {count} requests per {window:g} s and x-ratelimit-* headers on every "
+        f"answer{like} (--rate-limit off lifts it)"
+    )
 
 
 def _seconds(text: str) -> float:
@@ -63,9 +89,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate-limit",
         type=_rate_limit,
-        default=None,
+        default=SERVICE_RATE_LIMIT,
         metavar="LIMIT/SECONDS",
-        help="fixed-window rate limit, e.g. 300/60 (default: off)",
+        help="fixed-window rate limit, e.g. 50/5, or 'off'; the x-ratelimit-* headers are "
+        "sent either way (default 300/60, as the service)",
     )
     parser.add_argument(
         "--reset-rounding",
@@ -87,6 +114,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep webhook tests pending this long before delivering (default 0)",
     )
     parser.add_argument("--admin", action="store_true", help="mount the /_emulator/ admin routes")
+    parser.add_argument(
+        "--protected-mask",
+        default=None,
+        metavar="TEXT",
+        help="read protected header values back as TEXT (default: null)",
+    )
+    parser.add_argument(
+        "--finished-status",
+        choices=(*FINISHED_STATUSES, "mixed"),
+        default="completed",
+        help="the status *_request_finished test deliveries report; 'mixed' draws among "
+        "the three (default completed)",
+    )
+    parser.add_argument(
+        "--finished-seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seed of the draw for --finished-status mixed (default 0)",
+    )
     parser.add_argument(
         "--allow-target",
         action="append",
@@ -125,6 +172,11 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         allow_targets=args.allow_target,
         limits=Limits(max_webhooks_per_project=args.max_webhooks),
         max_body_size=args.max_body_size,
+        protected_mask=args.protected_mask,
+        finished_status=(
+            FINISHED_STATUSES if args.finished_status == "mixed" else args.finished_status
+        ),
+        finished_seed=args.finished_seed,
     )
 
 
@@ -144,6 +196,7 @@ async def serve(
             installed.append(signum)
     try:
         async with _emulator(args) as emulator:
+            print(rate_limit_line(emulator.rate_limit), file=sys.stderr, flush=True)
             print(f"listening on {emulator.root_url}", flush=True)
             if ready is not None:
                 ready(emulator)

@@ -155,6 +155,8 @@ def _config(state: EmulatorState) -> dict[str, Any]:
         "rate_limit": None if limit is None else {"limit": limit[0], "window": limit[1]},
         "token_required": state.token is not None,
         "allow_targets": state.target_policy.describe(),
+        "protected_mask": state.protected_mask,
+        "finished_status": state.deliverer.finished.describe(),
     }
 
 

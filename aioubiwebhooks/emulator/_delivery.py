@@ -2,7 +2,9 @@
 
 The payload follows the documented request-event body: ``deployment_*`` or
 ``pipeline_*`` ids and names, ``event``, ``request_id``, ``status`` and ``text``;
-``result`` is present only when the webhook asks for it.
+``result`` is present only when the webhook asks for it. The status follows the
+event (``started``: ``processing``); a ``finished`` event reports ``completed``,
+``failed`` or ``cancelled`` as :class:`FinishedStatus` says.
 
 A test is created ``pending``; a background task waits the configured test delay,
 then POSTs the payload with the test's headers (protected values included: they
@@ -21,9 +23,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, Literal, TypeAlias
 
 import aiohttp
@@ -36,12 +39,14 @@ from ._store import DeliveryPlan
 from ._targets import PolicyResolver, TargetPolicy, TargetRefused
 
 __all__ = [
+    "FINISHED_STATUSES",
     "NOT_FORWARDED",
     "SAMPLE_RESULT",
     "AttemptOutcome",
     "DelaySource",
     "Deliverer",
     "DeliveryRecord",
+    "FinishedStatus",
     "build_payload",
     "outgoing_headers",
     "resolve_delay",
@@ -66,17 +71,43 @@ MAX_DELAY: Final = 3600.0
 SAMPLE_RESULT: Final = {"message": "Webhook test result"}
 """What a test delivery carries as ``result`` when ``include_result`` is set."""
 
-_STATUS: Final = {
-    "started": "processing",
-    "completed": "completed",
-    "failed": "failed",
-    "finished": "completed",
-}
+_STATUS: Final = {"started": "processing", "completed": "completed", "failed": "failed"}
+
+FINISHED_STATUSES: Final = ("completed", "failed", "cancelled")
+"""What a ``*_request_finished`` event can report: it covers every way a request ends."""
 
 
-def status_for_event(event: str) -> str:
-    """The request status an event reports (``finished`` reports a completed request)."""
-    return _STATUS[event.rsplit("_", 1)[1]]
+class FinishedStatus:
+    """The status ``*_request_finished`` deliveries report: always one of
+    :data:`FINISHED_STATUSES`, or drawn among several with a seeded generator (the same
+    ``seed`` gives the same sequence)."""
+
+    def __init__(self, choice: str | Sequence[str] = "completed", *, seed: int = 0) -> None:
+        choices = (choice,) if isinstance(choice, str) else tuple(choice)
+        unknown = [c for c in choices if c not in FINISHED_STATUSES]
+        if not choices or unknown:
+            raise ValueError(
+                f"finished_status must be one or more of {', '.join(FINISHED_STATUSES)} "
+                f"(got {choice!r:.60})"
+            )
+        self.choices = choices
+        self.seed = seed
+        self._random = random.Random(seed)
+
+    def next(self) -> str:
+        """The status of the next finished delivery."""
+        if len(self.choices) == 1:
+            return self.choices[0]
+        return self._random.choice(self.choices)
+
+    def describe(self) -> str | list[str]:
+        return self.choices[0] if len(self.choices) == 1 else list(self.choices)
+
+
+def status_for_event(event: str, finished: str = "completed") -> str:
+    """The request status an event reports; a ``finished`` event reports ``finished``."""
+    stage = event.rsplit("_", 1)[1]
+    return finished if stage == "finished" else _STATUS[stage]
 
 
 def outgoing_headers(configured: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
@@ -88,11 +119,14 @@ def outgoing_headers(configured: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
     return headers
 
 
-def build_payload(plan: DeliveryPlan, request_id: str) -> dict[str, Any]:
-    """The JSON body one delivery of ``plan`` POSTs, for the request ``request_id``."""
+def build_payload(
+    plan: DeliveryPlan, request_id: str, finished: str = "completed"
+) -> dict[str, Any]:
+    """The JSON body one delivery of ``plan`` POSTs, for the request ``request_id``;
+    a ``finished`` event reports the status ``finished``."""
     prefix = plan.object_type.value
     label = "Deployment" if plan.object_type is ObjectType.DEPLOYMENT else "Pipeline"
-    status = status_for_event(plan.event)
+    status = status_for_event(plan.event, finished)
     verb = "started" if status == "processing" else "finished"
     payload: dict[str, Any] = {
         "event": plan.event,
@@ -151,6 +185,7 @@ class Deliverer:
         on_finish: Callable[[str, str | None], None],
         on_attempt: Callable[[AttemptOutcome], None] = lambda outcome: None,
         policy: Callable[[], TargetPolicy] = TargetPolicy,
+        finished: FinishedStatus | None = None,
         delay: DelaySource = 0.0,
         concurrency: int = 32,
         attempts: int = 3,
@@ -164,6 +199,7 @@ class Deliverer:
         self._on_finish = on_finish
         self._on_attempt = on_attempt
         self._policy = policy
+        self.finished = finished if finished is not None else FinishedStatus()
         self._concurrency = concurrency
         self._semaphore: asyncio.Semaphore | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -233,7 +269,8 @@ class Deliverer:
         self._on_finish(plan.test_id, error)
 
     async def _deliver(self, plan: DeliveryPlan) -> str | None:
-        payload = build_payload(plan, str(uuid.uuid4()))
+        finished = self.finished.next() if plan.event.endswith("_finished") else "completed"
+        payload = build_payload(plan, str(uuid.uuid4()), finished)
         body = json.dumps(payload).encode()
         attempts = self.attempts if plan.retry else 1
         try:

@@ -6,8 +6,8 @@ aiohttp default page: HTTP exceptions become ``{"error": ...}`` with their statu
 and any unexpected exception becomes a JSON 500 that is logged and counted.
 ``api_gate`` runs only for the seven API operations: it counts them, applies
 injected faults, then the token check, then the rate limit (only authenticated
-requests use up the window), and puts the ``x-ratelimit-*`` headers on every
-answer while a limit is set.
+requests use up the window), and puts the ``x-ratelimit-*`` headers on every answer,
+as the service does: without a rate limit they report one no client reaches.
 """
 
 from __future__ import annotations
@@ -158,14 +158,19 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
         await asyncio.sleep(decision.delay)
     if isinstance(decision.action, Drop):
         return _drop(request)
+    window = state.window
     if isinstance(decision.action, Fail):
-        return json_error(decision.action.status, decision.action.message)
+        failed = json_error(decision.action.status, decision.action.message)
+        failed.headers.update(window.peek().headers())
+        return failed
     try:  # before the rate limit: a request without the right token uses up no budget
         check_token(request.headers.get("Authorization"), state.token)
     except Problem as error:
-        return _problem(error)
-    rate = state.limiter.hit() if state.limiter is not None else None
-    if rate is not None and not rate.allowed:
+        refused = _problem(error)
+        refused.headers.update(window.peek().headers())
+        return refused
+    rate = window.hit()
+    if not rate.allowed:
         state.stats.rate_limited += 1
         return json_error(
             429,
@@ -178,8 +183,7 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
         response = _problem(error)
     except web.HTTPException as error:
         response = _from_http_exception(request, error)
-    if rate is not None:
-        response.headers.update(rate.headers())
+    response.headers.update(rate.headers())
     return response
 
 

@@ -93,6 +93,17 @@ class FixedWindow:
         self._ends_at = None
         self._used = 0
 
+    def peek(self) -> RateDecision:
+        """Where the window stands, without counting a request: the headers of an answer
+        that uses no budget (a wrong token, an injected fault)."""
+        ends_at, used = self._ends_at, self._used
+        counted = self.hit()
+        self._ends_at, self._used = ends_at, used
+        remaining = counted.remaining + 1 if counted.allowed else 0
+        return RateDecision(
+            allowed=True, limit=self.limit, remaining=remaining, reset=counted.reset
+        )
+
 
 def parse_rate_limit(text: str) -> tuple[int, float]:
     """``"300/60"`` -> ``(300, 60.0)``: requests per window of seconds."""

@@ -29,18 +29,21 @@ def _state(request: web.Request) -> tuple[EmulatorState, str]:
 async def webhooks_create(request: web.Request) -> web.Response:
     state, project = _state(request)
     spec = parse_create(decode_body(await request.read()), state.store.limits)
-    return json_ok(webhook_json(state.store.create_webhook(project, spec)), status=201)
+    made = state.store.create_webhook(project, spec)
+    return json_ok(webhook_json(made, mask=state.protected_mask), status=201)
 
 
 async def webhooks_list(request: web.Request) -> web.Response:
     state, project = _state(request)
     where = parse_list_filter(request.query)
-    return json_ok([webhook_json(w) for w in state.store.list_webhooks(project, where)])
+    mask = state.protected_mask
+    return json_ok([webhook_json(w, mask=mask) for w in state.store.list_webhooks(project, where)])
 
 
 async def webhooks_get(request: web.Request) -> web.Response:
     state, project = _state(request)
-    return json_ok(webhook_json(state.store.get_webhook(project, request.match_info["name"])))
+    found = state.store.get_webhook(project, request.match_info["name"])
+    return json_ok(webhook_json(found, mask=state.protected_mask))
 
 
 async def webhooks_update(request: web.Request) -> web.Response:
@@ -48,7 +51,8 @@ async def webhooks_update(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     state.store.get_webhook(project, name)
     change = parse_update(decode_body(await request.read()), state.store.limits)
-    return json_ok(webhook_json(state.store.update_webhook(project, name, change)))
+    updated = state.store.update_webhook(project, name, change)
+    return json_ok(webhook_json(updated, mask=state.protected_mask))
 
 
 async def webhooks_delete(request: web.Request) -> web.Response:

@@ -203,9 +203,10 @@ RULES: Final = (
 HEADER_RULES: Final = (
     FieldRule("key", "text", required=_ALL, min_length=1),
     FieldRule("value", "text", required=_SENT_ONCE, min_length=1, secret=True),
-    FieldRule("protected", "flag", default=False),
+    FieldRule("protected", "flag", required=_ALL),
 )
-"""Every field of one item of ``headers``."""
+"""Every field of one item of ``headers``; the reference's header objects always carry
+``protected``, and a header without it is refused."""
 
 
 def _labels(value: object, where: str) -> dict[str, str]:

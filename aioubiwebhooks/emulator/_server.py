@@ -12,7 +12,7 @@ Which URL to give which client (both API versions are served):
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Final
 
@@ -61,10 +61,18 @@ class Emulator:
     all come from 127.0.0.1), starting at the first request after the previous
     window ended; 429 answers and requests without the right token do not use up
     budget. ``reset_rounding`` says how ``x-ratelimit-reset`` rounds the seconds left:
-    ``"up"`` (default) or ``"down"`` (as a Redis TTL does). ``test_delay`` keeps webhook
-    tests pending that many seconds, or calls a function for each test. ``admin`` mounts
-    the ``/_emulator/`` routes. Faults are injected through :attr:`faults`; what
-    happened is counted in :attr:`stats`.
+    ``"up"`` (default) or ``"down"`` (as a Redis TTL does). Every API answer carries
+    ``x-ratelimit-limit``, ``-remaining`` and ``-reset``, as the service's do; without a
+    rate limit (the default here, unlike the ``emulator`` command) they report a limit
+    of a billion requests a minute.
+
+    ``protected_mask`` reads protected header values back as that text instead of
+    null (no public source says which the service does). ``finished_status`` is what
+    ``*_request_finished`` test deliveries report: ``"completed"``, ``"failed"``,
+    ``"cancelled"``, or several of them drawn in a sequence that ``finished_seed``
+    fixes. ``test_delay`` keeps webhook tests pending that many seconds, or calls a
+    function for each test. ``admin`` mounts the ``/_emulator/`` routes. Faults are
+    injected through :attr:`faults`; what happened is counted in :attr:`stats`.
 
     Its memory stays bounded whatever clients send: request bodies up to
     ``max_body_size`` bytes (larger ones get 413), webhooks within ``limits`` (a
@@ -92,6 +100,9 @@ class Emulator:
         shutdown_timeout: float = 2.0,
         limits: Limits | None = None,
         allow_targets: Iterable[str] | None = None,
+        protected_mask: str | None = None,
+        finished_status: str | Sequence[str] = "completed",
+        finished_seed: int = 0,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -106,6 +117,9 @@ class Emulator:
             max_pending_tests=max_pending_tests,
             limits=limits,
             allow_targets=allow_targets,
+            protected_mask=protected_mask,
+            finished_status=finished_status,
+            finished_seed=finished_seed,
         )
         self.app = create_app(self.state, admin=admin, max_body_size=max_body_size)
         self._shutdown_timeout = shutdown_timeout

@@ -8,13 +8,13 @@ webhooks, counters, faults or a rate-limit window.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import attrs
 
-from ._delivery import AttemptOutcome, DelaySource, Deliverer
+from ._delivery import AttemptOutcome, DelaySource, Deliverer, FinishedStatus
 from ._faults import FaultInjector
 from ._ratelimit import FixedWindow, ResetRounding
 from ._rules import Limits
@@ -22,7 +22,12 @@ from ._seed import DEFAULT_SEED, Seed, load_seed, parse_seed
 from ._store import DEFAULT_MAX_PENDING_TESTS, DEFAULT_MAX_TESTS, Store
 from ._targets import TargetPolicy
 
-__all__ = ["EmulatorState", "SeedSource", "Stats", "resolve_seed"]
+__all__ = ["OPEN_LIMIT", "OPEN_WINDOW", "EmulatorState", "SeedSource", "Stats", "resolve_seed"]
+
+OPEN_LIMIT: Final = 1_000_000_000
+"""``x-ratelimit-limit`` while no rate limit is set: headers are always sent, as the
+service sends them, with a limit no client reaches."""
+OPEN_WINDOW: Final = 60.0
 
 SeedSource: TypeAlias = Seed | Mapping[str, Any] | str | Path | None
 """A seed, its JSON shape, the path of a seed file, or None for the default demo seed."""
@@ -112,10 +117,19 @@ class EmulatorState:
         max_pending_tests: int = DEFAULT_MAX_PENDING_TESTS,
         limits: Limits | None = None,
         allow_targets: Iterable[str] | None = None,
+        protected_mask: str | None = None,
+        finished_status: str | Sequence[str] = "completed",
+        finished_seed: int = 0,
     ) -> None:
         if token is not None and not token.strip():
             raise ValueError("token must not be empty (leave it out to accept any token)")
+        if protected_mask is not None and not protected_mask:
+            raise ValueError(
+                "protected_mask must not be empty: the official client cannot read '' back "
+                "(leave it out to read protected values as null)"
+            )
         self.token = token
+        self.protected_mask = protected_mask
         self.seed = resolve_seed(seed)
         self.stats = Stats()
         self.faults = FaultInjector(fired=self.stats.faults)
@@ -125,6 +139,7 @@ class EmulatorState:
         self.limiter: FixedWindow | None = None
         self.reset_rounding: ResetRounding = reset_rounding
         self.rate_limit = rate_limit
+        self.open_window = FixedWindow(OPEN_LIMIT, OPEN_WINDOW, rounding=reset_rounding)
         self.deliverer = Deliverer(
             on_finish=self._test_finished,
             on_attempt=self._delivery_attempted,
@@ -133,6 +148,7 @@ class EmulatorState:
             concurrency=delivery_concurrency,
             attempts=delivery_attempts,
             retry_pause=retry_pause,
+            finished=FinishedStatus(finished_status, seed=finished_seed),
         )
 
     def _delivery_attempted(self, outcome: AttemptOutcome) -> None:
@@ -164,6 +180,12 @@ class EmulatorState:
             self.limiter = FixedWindow(value[0], value[1], rounding=self.reset_rounding)
 
     @property
+    def window(self) -> FixedWindow:
+        """The window answers report in their ``x-ratelimit-*`` headers: the rate limit,
+        or without one a window of :data:`OPEN_LIMIT` requests that nothing reaches."""
+        return self.limiter if self.limiter is not None else self.open_window
+
+    @property
     def test_delay(self) -> DelaySource:
         return self.deliverer.delay
 
@@ -185,3 +207,4 @@ class EmulatorState:
         self.deliverer.records.clear()
         if self.limiter is not None:
             self.limiter.reset()
+        self.open_window.reset()

@@ -32,7 +32,10 @@ def _parse(*argv: str) -> argparse.Namespace:
 
 def test_defaults_and_options() -> None:
     args = _parse()
-    assert (args.host, args.port, args.token, args.rate_limit) == ("127.0.0.1", 8765, None, None)
+    assert (args.host, args.port, args.token) == ("127.0.0.1", 8765, None)
+    assert args.rate_limit == (300, 60.0)  # as the service
+    assert _parse("--rate-limit", "off").rate_limit is None
+    assert _parse("--rate-limit", "OFF").rate_limit is None
     assert (args.seed, args.test_delay, args.admin) == (None, 0.0, False)
     args = _parse(
         "--port", "0", "--token", "T", "--rate-limit", "50/5", "--test-delay", "1.5", "--admin"
@@ -44,6 +47,48 @@ def test_defaults_and_options() -> None:
         1.5,
         True,
     )
+
+
+def test_service_like_options() -> None:
+    args = _parse("--protected-mask", "***", "--finished-status", "mixed", "--finished-seed", "3")
+    assert (args.protected_mask, args.finished_status, args.finished_seed) == ("***", "mixed", 3)
+    args = _parse()
+    assert (args.protected_mask, args.finished_status, args.finished_seed) == (None, "completed", 0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        ((), "rate limit 300 requests per 60 s and x-ratelimit-* headers on every answer, as"),
+        (("--rate-limit", "50/5"), "rate limit 50 requests per 5 s and x-ratelimit-* headers"),
+        (("--rate-limit", "off"), "rate limit off: x-ratelimit-* headers still on every answer"),
+    ],
+)
+async def test_the_first_line_says_which_rate_limit_holds(
+    argv: tuple[str, ...], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stop = asyncio.Event()
+    ready: list[Emulator] = []
+    task = asyncio.create_task(
+        serve(
+            _parse("--port", "0", "--protected-mask", "***", *argv), stop=stop, ready=ready.append
+        )
+    )
+    while not ready:
+        await asyncio.sleep(0.01)
+        assert not task.done()
+    emu = ready[0]
+    assert capsys.readouterr().err.startswith(says)
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": "Token t"}) as http,
+        http.get(f"{emu.url}/projects/demo/webhooks") as answer,
+    ):
+        assert answer.status == 200
+        limit = int(answer.headers["x-ratelimit-limit"])
+    assert limit == ({(): 300, ("--rate-limit", "50/5"): 50}.get(argv) or 1_000_000_000)
+    assert emu.state.protected_mask == "***"
+    stop.set()
+    await asyncio.wait_for(task, 10)
 
 
 def test_bounds_and_targets() -> None:
@@ -118,7 +163,11 @@ async def test_serve_in_process_until_stopped(
         await asyncio.sleep(0.01)
         assert not task.done()
     emu = ready[0]
-    assert capsys.readouterr().out == f"listening on http://127.0.0.1:{emu.port}\n"
+    printed = capsys.readouterr()
+    assert printed.out == f"listening on http://127.0.0.1:{emu.port}\n"
+    assert printed.err.startswith("rate limit 300 requests per 60 s and x-ratelimit-* headers")
+    assert "as the UbiOps service does" in printed.err
+    assert emu.rate_limit == (300, 60.0)
     assert [w for w in emu.webhooks("proj-a")] == []
     with pytest.raises(KeyError):
         emu.webhooks("demo")  # a seed replaces the demo project

@@ -161,7 +161,9 @@ async def test_timeout_is_honoured(emu: Emulator) -> None:
 
 async def test_bad_header_for_the_wire_fails_the_test_cleanly(emu: Emulator) -> None:
     async with Recorder() as target:
-        body = hook_test_body(target.url, headers=[{"key": "X", "value": "a\r\nb"}])
+        body = hook_test_body(
+            target.url, headers=[{"key": "X", "value": "a\r\nb", "protected": False}]
+        )
         test_id = await start_test(emu, body)
         result = await outcome(emu, test_id)
         assert target.received == []
@@ -232,3 +234,50 @@ async def test_closing_the_emulator_cancels_running_deliveries() -> None:
     await emu.close()
     assert task.cancelled()
     await emu.close()  # twice is fine
+
+
+@pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])
+async def test_a_finished_event_reports_the_chosen_status(status: str) -> None:
+    async with Recorder() as target, Emulator(finished_status=status) as emulator:
+        for event in ("deployment_request_finished", "deployment_request_failed"):
+            await start_test(emulator, hook_test_body(target.url, event=event, include_result=True))
+        received = await target.wait_for(2)
+    by_event = {r.json["event"]: r.json for r in received}
+    finished = by_event["deployment_request_finished"]
+    assert finished["status"] == status
+    assert finished["result"] == (
+        {"message": "Webhook test result"} if status == "completed" else None
+    )
+    assert by_event["deployment_request_failed"]["status"] == "failed"  # the event decides
+
+
+async def test_mixed_finished_statuses_are_a_seeded_sequence() -> None:
+    async def statuses(seed: int) -> list[str]:
+        async with (
+            Recorder() as target,
+            Emulator(
+                finished_status=("completed", "failed", "cancelled"), finished_seed=seed
+            ) as emulator,
+        ):
+            for sent in range(1, 13):  # one at a time: the draws keep their order
+                await start_test(
+                    emulator,
+                    hook_test_body(
+                        target.url,
+                        event="pipeline_request_finished",
+                        object_type="pipeline",
+                        object_name="demo-pipeline",
+                    ),
+                )
+                await target.wait_for(sent)
+            return [r.json["status"] for r in target.received]
+
+    first = await statuses(7)
+    assert first == await statuses(7)
+    assert set(first) == {"completed", "failed", "cancelled"}
+
+
+@pytest.mark.parametrize("bad", ["done", (), ("completed", "processing")])
+def test_finished_status_must_be_a_documented_one(bad: Any) -> None:
+    with pytest.raises(ValueError, match="finished_status"):
+        Emulator(finished_status=bad)

@@ -54,3 +54,19 @@ def test_plugin_is_registered_for_other_projects(pytester: pytest.Pytester) -> N
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers")
     result.assert_outcomes(passed=1)
+
+
+async def test_the_fixture_has_no_limit_but_sends_the_headers(ubiops_emulator: Emulator) -> None:
+    assert ubiops_emulator.rate_limit is None
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": ubiops_emulator.token}) as http,
+        http.get(f"{ubiops_emulator.url}/projects/demo/webhooks") as answer,
+    ):
+        assert answer.status == 200
+        assert answer.headers["x-ratelimit-limit"] == "1000000000"
+
+
+@pytest.mark.ubiops_emulator(protected_mask="***", finished_status="cancelled")
+async def test_service_choices_go_in_the_marker(ubiops_emulator: Emulator) -> None:
+    assert ubiops_emulator.state.protected_mask == "***"
+    assert ubiops_emulator.state.deliverer.finished.describe() == "cancelled"

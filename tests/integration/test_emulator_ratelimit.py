@@ -106,11 +106,13 @@ async def test_headers_on_every_answer_and_429_over_the_limit() -> None:
             assert response.status == 200
 
 
-async def test_no_headers_when_off_and_a_new_window_after_it_ends() -> None:
+async def test_open_headers_when_off_and_a_new_window_after_it_ends() -> None:
     async with Emulator() as emu, aiohttp.ClientSession() as http:
         headers = {"Authorization": emu.token}
         async with http.get(f"{emu.url}/projects/demo/webhooks", headers=headers) as response:
-            assert "x-ratelimit-limit" not in response.headers
+            assert response.headers["x-ratelimit-limit"] == "1000000000"
+            assert response.headers["x-ratelimit-remaining"] == "999999999"
+            assert response.headers["x-ratelimit-reset"] == "60"
         emu.rate_limit = (1, 0.2)
         url = f"{emu.url}/projects/demo/webhooks"
         async with http.get(url, headers=headers) as response:
@@ -123,3 +125,44 @@ async def test_no_headers_when_off_and_a_new_window_after_it_ends() -> None:
                 assert response.status == 429
                 await asyncio.sleep(0.02)
         assert response.status == 200
+
+
+def test_peek_reports_the_window_without_counting() -> None:
+    clock = FakeClock()
+    window = FixedWindow(2, 10, clock=clock)
+    assert (window.peek().remaining, window.peek().reset) == (2, 10)
+    window.hit()
+    clock.now += 3
+    assert (window.peek().remaining, window.peek().reset) == (1, 7)
+    window.hit()
+    peeked = window.peek()
+    assert (peeked.remaining, peeked.allowed) == (0, True)
+    assert "Retry-After" not in peeked.headers()
+    assert not window.hit().allowed
+
+
+async def test_every_api_answer_carries_the_headers() -> None:
+    async with (
+        Emulator(token="T", rate_limit=(5, 60)) as emu,
+        aiohttp.ClientSession() as http,
+    ):
+        url = f"{emu.url}/projects/demo/webhooks"
+        good = {"Authorization": "Token T"}
+        emu.faults.fail_next(1, status=503)
+        answers = []
+        for path, headers in [
+            ("", good),  # an injected 503
+            ("", {"Authorization": "Token wrong"}),  # 401, uses no budget
+            ("/missing", good),  # 404
+            ("", good),  # 200
+        ]:
+            async with http.get(url + path, headers=headers) as response:
+                answers.append(
+                    (
+                        response.status,
+                        response.headers["x-ratelimit-limit"],
+                        response.headers["x-ratelimit-remaining"],
+                    )
+                )
+                assert response.headers["x-ratelimit-reset"].isdigit()
+        assert answers == [(503, "5", "5"), (401, "5", "5"), (404, "5", "4"), (200, "5", "3")]

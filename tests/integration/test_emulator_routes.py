@@ -399,3 +399,35 @@ async def test_create_app_serves_standalone() -> None:
         assert await response.json() == []
         response = await client.get("/_emulator/stats", headers={"Authorization": "T"})
         assert (await response.json())["requests"] == {"webhooks_list": 1}
+
+
+async def test_a_protected_mask_is_read_back_instead_of_null() -> None:
+    from aioubiwebhooks import WebhookHeader, WebhooksSession
+
+    async with (
+        Emulator(protected_mask="***") as emulator,
+        WebhooksSession(emulator.token, emulator.url) as session,
+    ):
+        await session.webhooks_create(
+            "demo",
+            webhook_body(
+                headers=[
+                    WebhookHeader("Authorization", "Token abc", protected=True),
+                    WebhookHeader("X-Plain", "plain"),
+                ]
+            ),
+        )
+        for read in (
+            (await session.webhooks_get("demo", "hook-1")),
+            (await session.webhooks_list("demo"))[0],
+        ):
+            assert [(h.key, h.value) for h in read.headers] == [
+                ("Authorization", "***"),
+                ("X-Plain", "plain"),
+            ]
+        assert emulator.webhook("demo", "hook-1").headers[0].value == "Token abc"
+
+
+def test_an_empty_protected_mask_is_refused() -> None:
+    with pytest.raises(ValueError, match="protected_mask must not be empty"):
+        Emulator(protected_mask="")

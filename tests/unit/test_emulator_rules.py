@@ -90,6 +90,8 @@ def test_create_treats_null_optional_fields_as_absent() -> None:
         ({"headers": [{"key": "", "value": "v"}]}, "headers[0].key"),
         ({"headers": [{"key": "K", "value": ""}]}, "headers[0].value"),
         ({"headers": [{"key": "K"}]}, "headers[0].value"),
+        ({"headers": [{"key": "K", "value": "v"}]}, "headers[0].protected"),
+        ({"headers": [{"key": "K", "value": "v", "protected": None}]}, "headers[0].protected"),
         ({"headers": [{"key": "K", "value": "v", "protected": "yes"}]}, "headers[0].protected"),
         ({"headers": "K: v"}, "headers"),
         ({"headers": [7]}, "headers[0]"),
@@ -124,6 +126,7 @@ def test_update_keeps_only_given_fields_and_allows_headers_without_value() -> No
         ({"labels": None}, "labels"),
         ({"name": "x" * 65}, "name"),
         ({"headers": [{"key": "K", "value": ""}]}, "headers[0].value"),
+        ({"headers": [{"key": "K"}]}, "headers[0].protected"),
     ],
 )
 def test_update_rules_name_the_field(body: dict[str, Any], field: str) -> None:
@@ -289,7 +292,9 @@ def test_store_update_rules_that_need_the_stored_webhook() -> None:
     with pytest.raises(BadRequest, match=r"^event"):
         store.update_webhook("p", "a", parse_update({"event": "pipeline_request_failed"}))
     with pytest.raises(BadRequest, match=r"^headers\[0\]\.value"):
-        store.update_webhook("p", "a", parse_update({"headers": [{"key": "New"}]}))
+        store.update_webhook(
+            "p", "a", parse_update({"headers": [{"key": "New", "protected": True}]})
+        )
     with pytest.raises(NotFound):
         store.update_webhook("p", "zzz", parse_update({}))
     renamed = store.update_webhook("p", "a", parse_update({"name": "z"}))
