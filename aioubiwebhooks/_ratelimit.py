@@ -291,7 +291,8 @@ class BudgetState:
         self.headerless = False
         if headers.limit > 0:
             self.backoff_streak = 0
-            self._observe(now, ticket, headers)
+            if self.mode == "auto":  # the other modes only honour 429s
+                self._observe(now, ticket, headers)
 
     def rate_limited(
         self,

@@ -218,6 +218,12 @@ def test_off_mode_ignores_budget_but_honours_429() -> None:
     ticket = take(state, 0.0)
     state.rate_limited(0.0, ticket, answer(1, 0, 2))
     assert state.try_acquire(1.0) == pytest.approx(1.0)
+    # Answers of a later window do not make the 429s of requests sent before it count
+    # for less: with pacing off, every 429 holds every request until its reset.
+    late = take(state, 2.0)
+    state.release(2.1, take(state, 2.0), answer(1, 0, 2), answered=True)
+    assert not state.open
+    assert state.rate_limited(2.1, late, answer(1, 0, 2)) == pytest.approx(2.0)
 
 
 def test_fixed_rate_spaces_requests() -> None:
