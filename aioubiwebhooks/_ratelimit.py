@@ -439,8 +439,10 @@ class BudgetState:
                 self.window_end = min(self.window_end, end)
         elif end is not None:
             self.window_end = end
-        if server_used > self.server_used + 1:
-            self.crowded = True  # someone else drew on the budget since the last answer
+        # Since the last answer the server counted this one, and perhaps this session's
+        # requests still in flight; more than that, someone else drew on the budget.
+        if server_used > self.server_used + 1 + self.in_flight:
+            self.crowded = True
             self.ramp = 1
         elif (ticket & 1 or self.contention is None) and not self.crowded:
             self.ramp += 1

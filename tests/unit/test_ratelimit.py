@@ -395,3 +395,21 @@ async def test_a_long_wait_is_logged_once_however_many_wait(
         waiter.cancel()
     await asyncio.gather(*waiters, return_exceptions=True)
     assert len([r for r in caplog.records if "waiting" in r.getMessage()]) == 1
+
+
+def test_one_session_with_many_in_flight_is_not_taken_for_several() -> None:
+    """Between two answers the server counts whatever of this session's own requests in
+    flight it reached first: that is not others drawing on the budget."""
+    state = BudgetState()
+    big = 10**9
+    state.release(0.0, take(state, 0.0), answer(big, big - 1, 60), answered=True)
+    counted = 1
+    for _ in range(8):  # rounds: send what is allowed, then the answers come back
+        tickets = []
+        while state.try_acquire(0.01) is None:
+            tickets.append(state.ticket)
+        counted += len(tickets)  # the server counts them all before the first answer
+        for ticket in tickets[::-1]:
+            state.release(0.02, ticket, answer(big, big - counted, 60), answered=True)
+    assert not state.crowded
+    assert state.ramp >= 64  # doubling with each round while alone
