@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 import attrs
@@ -29,6 +30,7 @@ from aiohttp.web_protocol import RequestHandler
 __all__ = ["ConnectionStats", "GuardedServer"]
 
 _log = logging.getLogger("aioubiwebhooks.receiver")
+_SERVING = math.inf
 
 
 @attrs.frozen
@@ -80,10 +82,11 @@ class GuardedServer(web.Server):
         self._max_connections = max_connections
         self._head_timeout = head_timeout
         self._keepalive_timeout = keepalive_timeout
-        # open connections, oldest first, with the deadline of each one not serving a request
-        self._open: dict[RequestHandler, asyncio.TimerHandle | None] = {}
-        self._busy: set[RequestHandler] = set()
+        # open connections, oldest first, each with its deadline (infinite while serving)
+        self._open: dict[RequestHandler, float] = {}
         self._served: set[RequestHandler] = set()  # answered a request before
+        self._sweep_every = min(1.0, max(0.01, min(head_timeout, keepalive_timeout) / 4))
+        self._sweeper: asyncio.TimerHandle | None = None
         self._most_open = 0
         self._timed_out = 0
         self._pushed_out = 0
@@ -110,8 +113,10 @@ class GuardedServer(web.Server):
             self._refused += 1
             handler.force_close()
             return
-        self._open[handler] = self._loop.call_later(self._head_timeout, self._expire, handler)
+        self._open[handler] = self._loop.time() + self._head_timeout
         self._most_open = max(self._most_open, len(self._open))
+        if self._sweeper is None:
+            self._sweeper = self._loop.call_later(self._sweep_every, self._sweep)
 
     def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
         super().connection_lost(handler, exc)
@@ -119,30 +124,30 @@ class GuardedServer(web.Server):
 
     def request_started(self, handler: RequestHandler) -> None:
         """A request head is complete: no deadline while the request is served."""
-        self._busy.add(handler)
-        self._served.add(handler)
-        timer = self._open.get(handler)
-        if timer is not None:
-            timer.cancel()
-            self._open[handler] = None
+        if handler in self._open:
+            self._open[handler] = _SERVING
+            self._served.add(handler)
 
     def request_finished(self, handler: RequestHandler) -> None:
         """Answered: the next request must come within the keep-alive time."""
-        self._busy.discard(handler)
         if handler in self._open:
-            self._open[handler] = self._loop.call_later(
-                self._keepalive_timeout, self._expire, handler
-            )
+            self._open[handler] = self._loop.time() + self._keepalive_timeout
 
-    def _expire(self, handler: RequestHandler) -> None:
-        if handler in self._open and handler not in self._busy:
+    def _sweep(self) -> None:
+        """Close the connections past their deadline (one timer for all, not one each)."""
+        self._sweeper = None
+        now = self._loop.time()
+        expired = [handler for handler, deadline in self._open.items() if deadline <= now]
+        for handler in expired:
             self._timed_out += 1
             self._close(handler)
+        if self._open:
+            self._sweeper = self._loop.call_later(self._sweep_every, self._sweep)
 
     def _make_room(self) -> bool:
         idle = None
-        for handler in self._open:
-            if handler in self._busy:
+        for handler, deadline in self._open.items():
+            if deadline == _SERVING:
                 continue
             if handler not in self._served:
                 idle = handler  # never sent a whole head: the first to go
@@ -160,8 +165,5 @@ class GuardedServer(web.Server):
         handler.force_close()
 
     def _forget(self, handler: RequestHandler) -> None:
-        timer = self._open.pop(handler, None)
-        if timer is not None:
-            timer.cancel()
-        self._busy.discard(handler)
+        self._open.pop(handler, None)
         self._served.discard(handler)

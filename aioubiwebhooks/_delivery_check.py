@@ -137,23 +137,32 @@ def check_body_size(size: int, max_body: int) -> None:
 
 
 def redact_headers(headers: Mapping[str, str], secret_header: str | None) -> CIMultiDictProxy[str]:
-    """A read-only copy of the headers, the secret header's value replaced by ``HIDDEN``."""
-    if secret_header is None:
-        return CIMultiDictProxy(CIMultiDict(headers))  # copied in C: nothing to hide
-    hidden = secret_header.lower()
-    return CIMultiDictProxy(
-        CIMultiDict(
-            (name, HIDDEN if name.lower() == hidden else value) for name, value in headers.items()
-        )
-    )
+    """A read-only copy of the headers, the secret header's value replaced by ``HIDDEN``.
+
+    The secret header keeps its place, under the name ``secret_header`` is spelled
+    with, and appears once however often it was sent.
+    """
+    copy = CIMultiDict(headers)  # copied in C
+    if secret_header is not None and secret_header in copy:
+        copy[secret_header] = HIDDEN  # in place of the first, the others dropped
+    return CIMultiDictProxy(copy)
 
 
 # --- the body -----------------------------------------------------------------------------
 
 
+_DECODER: Final = json.JSONDecoder()
+_WHITESPACE: Final = " \t\n\r"
+
+
 def _decode_object(body: bytes) -> dict[str, Any]:
+    """``json.loads`` for a UTF-8 body, in half its time (no encoding sniffing, no regex)."""
     try:
-        data = json.loads(body)
+        text = body.decode().removeprefix("\ufeff")  # a byte order mark, as json.loads allows
+        start = len(text) - len(text.lstrip(_WHITESPACE))
+        data, end = _DECODER.raw_decode(text, start)
+        if end != len(text) and text[end:].strip(_WHITESPACE):
+            raise ValueError(f"Extra data: line 1 column {end + 1} (char {end})")
     except RecursionError:
         raise Rejected(Reason.NOT_JSON, "body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:

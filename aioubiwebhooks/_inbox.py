@@ -103,14 +103,13 @@ class _Fate:
 
 
 class BaseInbox:
-    """Statistics, history, ``wait_for`` and the events in hand, for every kind of store."""
+    """Statistics, history and ``wait_for``, for every kind of store."""
 
     def __init__(self, *, max_history: int, max_dedupe: int) -> None:
         if max_dedupe < 1:
             raise ValueError(f"max_dedupe must be at least 1, got {max_dedupe}")
         self._history = History(max_history)
         self._max_dedupe = max_dedupe
-        self._in_hand: dict[Key, WebhookEvent] = {}
         self._accepted = 0
         self._duplicates = 0
         self._rejected = dict.fromkeys((reason.value for reason in Reason), 0)
@@ -147,8 +146,12 @@ class BaseInbox:
     def held_back(self) -> int:
         raise NotImplementedError
 
-    def crowded(self, max_waiting: int) -> bool:
-        """True when a new delivery would be one too many waiting for room."""
+    def crowded(self, max_waiting: int, in_flight: int) -> bool:
+        """True when a new delivery would be one too many waiting for room.
+
+        ``in_flight``: deliveries whose body is being read or whose event waits to be
+        stored; refusing before the body is read keeps those bodies out of memory.
+        """
         return False
 
     def reject(self, reason: Reason) -> None:
@@ -174,7 +177,7 @@ class BaseInbox:
         raise NotImplementedError
 
     async def pending(self) -> list[WebhookEvent]:
-        """Accepted and not yet handled, oldest first: in hand, then queued."""
+        """Accepted and not yet handled, oldest first."""
         raise NotImplementedError
 
     async def _consume(self, event: WebhookEvent) -> None:
@@ -240,8 +243,8 @@ class Inbox(BaseInbox):
     def held_back(self) -> int:
         return self._queue.waiting_putters
 
-    def crowded(self, max_waiting: int) -> bool:
-        return self._queue.full and self._queue.waiting_putters >= max_waiting
+    def crowded(self, max_waiting: int, in_flight: int) -> bool:
+        return self._queue.qsize() + in_flight >= self._queue.maxsize + max_waiting
 
     async def offer(self, event: WebhookEvent) -> Verdict:
         """Queue ``event`` unless it is a redelivery; returns once the sender may be answered.
@@ -314,14 +317,14 @@ class Inbox(BaseInbox):
             event = await self._queue.get()
         except QueueClosed:
             raise InboxClosed from None
-        self._in_hand[dedupe_key(event)] = event
         return event
 
     async def ack(self, event: WebhookEvent) -> None:
-        self._in_hand.pop(dedupe_key(event), None)
+        """Nothing to do in memory: an event yielded is gone from the queue already."""
 
     async def pending(self) -> list[WebhookEvent]:
-        return [*self._in_hand.values(), *self._queue.items()]
+        """The queued events (in memory, those yielded are not tracked)."""
+        return list(self._queue.items())
 
     async def _consume(self, event: WebhookEvent) -> None:
         self._queue.remove(event)

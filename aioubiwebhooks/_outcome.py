@@ -21,6 +21,9 @@ class Outcome(Generic[_I, _V]):
 
     ``attempts`` counts the calls made for it; ``skipped`` marks an item left alone
     on purpose (for example a create that found the webhook already there).
+    ``secrets_not_applied`` names the protected headers whose values the item carried
+    but which were not sent (a skipped create): the stored values may differ, since the
+    API never shows them.
     """
 
     item: _I
@@ -28,6 +31,7 @@ class Outcome(Generic[_I, _V]):
     error: UbiOpsError | None = None
     attempts: int = 1
     skipped: bool = False
+    secrets_not_applied: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

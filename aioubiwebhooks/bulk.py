@@ -1,28 +1,43 @@
 """Many calls at once: bounded concurrency, one Outcome per item, nothing lost.
 
-The runner keeps up to ``concurrency`` calls in flight. It does not pace by
-itself: every call goes through the session, whose shared budget holds requests
+The runner (:func:`run_bulk`) keeps up to ``concurrency`` calls in flight. It does not
+pace by itself: every call goes through the session, whose shared budget holds requests
 back when the server's rate limit is spent, so a large job finishes in about the
 minimum time the limit allows instead of collecting 429s.
 
-Input is checked before anything is sent: an invalid item, or two items with the
-same name, raise ValidationError naming the item, and no request is made.
+Input is checked before anything is sent: invalid items and repeated names raise one
+ValidationError naming every one, and no request is made. A job that cannot succeed
+(a refused token, a project that does not exist) stops after the first answer that
+shows it: the other items are NotAttemptedError carrying that answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
 import anyio
 import attrs
 
+from ._checks import check_each
 from ._compare import IMMUTABLE_FIELDS, differences, stored_differences
 from ._endpoints import WebhooksAPI
-from ._outcome import Outcome, count_attempts
+from ._outcome import Outcome
 from ._polling import await_tests
-from .errors import ConflictError, NotAttemptedError, NotFoundError, UbiOpsError, ValidationError
+from ._runner import (
+    DEFAULT_CONCURRENCY,
+    BulkProgress,
+    FailsAll,
+    ProgressHook,
+    SkipItem,
+    not_attempted,
+    run_bulk,
+)
+from ._shared_failure import ProjectCheck
+from ._stop import DEFAULT_GRACE, BulkStop
+from .errors import ConflictError, NotFoundError, UbiOpsError, ValidationError
 from .models import (
+    UNSET,
     WebhookCreate,
     WebhookDetail,
     WebhookTestCreate,
@@ -31,7 +46,11 @@ from .models import (
 )
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_GRACE",
     "BulkProgress",
+    "BulkStop",
+    "FailsAll",
     "OnConflict",
     "ProgressHook",
     "SkipItem",
@@ -40,114 +59,30 @@ __all__ = [
     "bulk_test",
     "bulk_update",
     "run_bulk",
+    "secret_keys",
+    "update_for",
+    "update_sending_secrets",
 ]
 
-_I = TypeVar("_I")
-_V = TypeVar("_V")
 _M = TypeVar("_M", WebhookCreate, WebhookUpdate, WebhookTestCreate)
 
 OnConflict = Literal["error", "skip", "update"]
-DEFAULT_CONCURRENCY = 32
+"""What ``bulk_create`` does with a name that exists: fail, skip or update."""
 
 
-class SkipItem(Exception):
-    """Raised by a bulk call to say "left alone on purpose", with the value to report."""
+def _checked(
+    items: Iterable[object], kind: type[_M], field: str = "items", *, unique: bool = False
+) -> list[_M]:
+    """Every item as a model, before any request; one ValidationError naming every bad
+    item (and, with ``unique``, every repeated name) otherwise."""
 
-    def __init__(self, value: Any = None):
-        super().__init__("skipped")
-        self.value = value
+    def build(item: object) -> _M:
+        return item if isinstance(item, kind) else kind.from_dict(item)
 
+    def name(model: _M) -> str:
+        return str(getattr(model, "name", ""))
 
-@attrs.frozen
-class BulkProgress:
-    """Where a bulk call stands: items finished, of which failed, out of total."""
-
-    done: int
-    total: int
-    failed: int
-
-
-ProgressHook = Callable[[BulkProgress], None]
-
-
-async def run_bulk(
-    items: Sequence[_I],
-    call: Callable[[_I], Awaitable[_V]],
-    *,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    fail_fast: bool = False,
-    progress: ProgressHook | None = None,
-) -> list[Outcome[_I, _V]]:
-    """Run ``call`` on every item with up to ``concurrency`` in flight; outcomes in input order.
-
-    A failing item (any UbiOpsError) becomes its Outcome and never stops the others,
-    unless ``fail_fast``: then no new item starts after the first failure, calls in
-    flight finish, and items never started get NotAttemptedError. Cancelling the
-    bulk call cancels the calls in flight. ``progress`` hears about every finished item.
-    """
-    if not isinstance(concurrency, int) or concurrency < 1:
-        raise ValidationError("concurrency", "must be a whole number of at least 1", concurrency)
-    total = len(items)
-    outcomes: list[Outcome[_I, _V] | None] = [None] * total
-    counts = {"done": 0, "failed": 0}
-    stop = False
-    next_index = iter(range(total))
-
-    async def run_one(index: int) -> Outcome[_I, _V]:
-        counter = count_attempts()
-        item = items[index]
-        try:
-            value = await call(item)
-        except UbiOpsError as error:
-            return Outcome(item, error=error, attempts=counter[0])
-        except SkipItem as skip:
-            return Outcome(item, value=skip.value, attempts=counter[0], skipped=True)
-        return Outcome(item, value=value, attempts=counter[0])
-
-    async def worker() -> None:
-        nonlocal stop
-        for index in next_index:
-            if stop:
-                break
-            outcome = await run_one(index)
-            outcomes[index] = outcome
-            counts["done"] += 1
-            if not outcome.ok:
-                counts["failed"] += 1
-                stop = stop or fail_fast
-            if progress is not None:
-                progress(BulkProgress(counts["done"], total, counts["failed"]))
-
-    async with anyio.create_task_group() as group:
-        for _ in range(min(concurrency, total)):
-            group.start_soon(worker)
-
-    not_run = NotAttemptedError("not started: the bulk call stopped after an earlier failure")
-    return [
-        outcome if outcome is not None else Outcome(items[index], error=not_run, attempts=0)
-        for index, outcome in enumerate(outcomes)
-    ]
-
-
-def _checked(items: Iterable[object], kind: type[_M], field: str = "items") -> list[_M]:
-    """Every item as a model, or ValidationError naming the item, before any request."""
-    models = []
-    for index, item in enumerate(items):
-        try:
-            models.append(item if isinstance(item, kind) else kind.from_dict(item))
-        except ValidationError as error:
-            raise error.nested(f"{field}[{index}]") from None
-    return models
-
-
-def _unique_names(names: Iterable[str], field: str) -> None:
-    seen: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name in seen:
-            raise ValidationError(
-                f"{field}[{index}].name", f"repeats the name of {field}[{seen[name]}]", name
-            )
-        seen[name] = index
+    return check_each(items, build, field=field, what=field, unique_name=name if unique else None)
 
 
 async def bulk_create(
@@ -159,40 +94,73 @@ async def bulk_create(
     on_conflict: OnConflict = "error",
     fail_fast: bool = False,
     progress: ProgressHook | None = None,
+    stop: BulkStop | None = None,
 ) -> list[Outcome[WebhookCreate, WebhookDetail]]:
     """Create many webhooks. ``on_conflict`` decides what an existing name means:
 
     ``"error"`` (a ConflictError outcome), ``"skip"`` (a skipped outcome with the stored
-    webhook) or ``"update"`` (bring the stored webhook in line with the spec; a webhook
-    whose object_type, object_name or version differ cannot be updated and fails).
+    webhook; protected values of the spec are not sent, and the outcome's
+    ``secrets_not_applied`` names them) or ``"update"`` (bring the stored webhook in line
+    with the spec; a spec with protected values always sends them, since the stored
+    ones cannot be compared; a webhook whose object_type, object_name or version differ
+    cannot be updated and fails).
+
+    With ``"skip"`` or ``"update"`` the project is listed once first and existing names
+    are decided locally, so re-running a job of N webhooks after an interruption costs
+    one list call plus the creates and updates actually needed.
     """
     if on_conflict not in ("error", "skip", "update"):
         raise ValidationError("on_conflict", "must be 'error', 'skip' or 'update'", on_conflict)
-    specs = _checked(items, WebhookCreate)
-    _unique_names((spec.name for spec in specs), "items")
+    specs = _checked(items, WebhookCreate, unique=True)
+    check = ProjectCheck(session, project_name)
+    stored: dict[str, WebhookDetail] = {}
+    if on_conflict != "error" and specs:
+        try:
+            stored = {hook.name: hook for hook in await session.webhooks_list(project_name)}
+        except UbiOpsError as error:
+            # A 404 of the list is the project's; a 401 or 403 every item would get too.
+            if isinstance(error, NotFoundError) or await check(error):
+                return not_attempted(specs, error)
+            # else each item finds out for itself (a 409, then a get)
+
+    async def reconcile(spec: WebhookCreate, existing: WebhookDetail) -> WebhookDetail:
+        if on_conflict == "skip":
+            raise SkipItem(existing, secrets_not_applied=secret_keys(spec))
+        update = update_sending_secrets(spec, existing)
+        if not update.changed_fields():
+            raise SkipItem(existing)
+        return await session.webhooks_update(project_name, spec.name, update)
 
     async def create(spec: WebhookCreate) -> WebhookDetail:
-        try:
-            return await session.webhooks_create(project_name, spec)
-        except ConflictError:
-            if on_conflict == "error":
-                raise
-        stored, changed = await stored_differences(session, project_name, spec)
-        if on_conflict == "skip" or not changed:
-            raise SkipItem(stored)
-        return await session.webhooks_update(project_name, spec.name, update_for(spec, stored))
+        existing = stored.get(spec.name)
+        if existing is None:
+            try:
+                return await session.webhooks_create(project_name, spec)
+            except ConflictError:
+                if on_conflict == "error":
+                    raise
+            existing, _ = await stored_differences(session, project_name, spec)
+        return await reconcile(spec, existing)
 
     return await run_bulk(
-        specs, create, concurrency=concurrency, fail_fast=fail_fast, progress=progress
+        specs,
+        create,
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        progress=progress,
+        fails_all=check,
+        stop=stop,
     )
 
 
-def update_for(spec: WebhookCreate, stored: WebhookDetail) -> WebhookUpdate:
-    """The update that makes ``stored`` match ``spec``; ValidationError if it cannot.
+def secret_keys(spec: WebhookCreate) -> tuple[str, ...]:
+    """The keys of the protected headers whose values ``spec`` carries."""
+    return tuple(h.key for h in spec.headers if h.protected and h.value is not None)
 
-    Headers are sent whole when any differ; a protected header keeps its stored value
-    unless ``spec`` carries one.
-    """
+
+def update_for(spec: WebhookCreate, stored: WebhookDetail) -> WebhookUpdate:
+    """The update that makes ``stored`` match ``spec`` in the fields that differ;
+    ValidationError if it cannot. Headers are sent whole when any differ."""
     changed = differences(spec, stored)
     frozen = [field for field in IMMUTABLE_FIELDS if field in changed]
     if frozen:
@@ -207,6 +175,16 @@ def update_for(spec: WebhookCreate, stored: WebhookDetail) -> WebhookUpdate:
     return WebhookUpdate(**fields)
 
 
+def update_sending_secrets(spec: WebhookCreate, stored: WebhookDetail) -> WebhookUpdate:
+    """:func:`update_for`, with the headers sent as well whenever ``spec`` carries a
+    protected value: the API never shows the stored one, so it cannot be known to be
+    equal, and a call allowed to change the webhook must not leave an old secret."""
+    update = update_for(spec, stored)
+    if secret_keys(spec) and update.headers is UNSET:
+        update = attrs.evolve(update, headers=spec.headers)
+    return update
+
+
 async def bulk_update(
     session: WebhooksAPI,
     project_name: str,
@@ -215,6 +193,7 @@ async def bulk_update(
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
     progress: ProgressHook | None = None,
+    stop: BulkStop | None = None,
 ) -> list[Outcome[str, WebhookDetail]]:
     """Apply an update per webhook name; outcomes are keyed by name, in the mapping's order."""
     names = list(updates)
@@ -225,7 +204,13 @@ async def bulk_update(
         return await session.webhooks_update(project_name, name, by_name[name])
 
     return await run_bulk(
-        names, update, concurrency=concurrency, fail_fast=fail_fast, progress=progress
+        names,
+        update,
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        progress=progress,
+        fails_all=ProjectCheck(session, project_name),
+        stop=stop,
     )
 
 
@@ -237,6 +222,7 @@ async def bulk_delete(
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
     progress: ProgressHook | None = None,
+    stop: BulkStop | None = None,
 ) -> list[Outcome[str, None]]:
     """Delete webhooks by name. A webhook already gone counts as done (skipped), so a
     delete job can simply be run again after an interruption.
@@ -248,30 +234,24 @@ async def bulk_delete(
     for index, name in enumerate(targets):
         if not isinstance(name, str) or not name:
             raise ValidationError(f"names[{index}]", "must be a non-empty string", name)
-    project_check: list[NotFoundError | None] = []
-    check_lock = anyio.Lock()
-
-    async def project_missing() -> NotFoundError | None:
-        async with check_lock:
-            if not project_check:
-                try:  # a label filter keeps the answer small; only the status matters
-                    await session.webhooks_list(project_name, labels={"_": "_"})
-                except NotFoundError as missing:
-                    project_check.append(missing)
-                else:
-                    project_check.append(None)
-        return project_check[0]
+    check = ProjectCheck(session, project_name)
 
     async def delete(name: str) -> None:
         try:
             await session.webhooks_delete(project_name, name)
         except NotFoundError as gone:
-            if await project_missing() is not None:
+            if await check.project_missing() is not None:
                 raise gone from None
             raise SkipItem() from None
 
     return await run_bulk(
-        targets, delete, concurrency=concurrency, fail_fast=fail_fast, progress=progress
+        targets,
+        delete,
+        concurrency=concurrency,
+        fail_fast=fail_fast,
+        progress=progress,
+        fails_all=check,
+        stop=stop,
     )
 
 
@@ -285,11 +265,13 @@ async def bulk_test(
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
     progress: ProgressHook | None = None,
+    stop: BulkStop | None = None,
 ) -> list[Outcome[WebhookTestCreate, WebhookTestDetail]]:
     """Create a webhook test per spec and, with ``wait``, await them all.
 
     Each outcome holds the test's final detail (or its pending detail without
-    ``wait``); a test that fails or times out is an outcome with its error.
+    ``wait``); a test that fails or times out is an outcome with its error. A ``stop``
+    also ends the waiting: tests still pending keep their pending detail.
     """
     tests = _checked(specs, WebhookTestCreate, "specs")
     created = await run_bulk(
@@ -298,6 +280,8 @@ async def bulk_test(
         concurrency=concurrency,
         fail_fast=fail_fast,
         progress=None if wait else progress,
+        fails_all=ProjectCheck(session, project_name),
+        stop=stop,
     )
     if not wait:
         return created
@@ -307,13 +291,21 @@ async def bulk_test(
     finished: list[Outcome[WebhookTestCreate, WebhookTestDetail]] = list(created)
     done = len(created) - len(pending)
     failed = sum(1 for o in created if not o.ok)
-    async for result in await_tests(session, project_name, list(pending), timeout=timeout):
-        index = pending[result.item]
-        finished[index] = attrs.evolve(
-            created[index], value=result.value or created[index].value, error=result.error
-        )
-        done += 1
-        failed += 0 if result.ok else 1
-        if progress is not None:
-            progress(BulkProgress(done, len(created), failed))
+    with anyio.CancelScope() as waiting:
+        unlisten = stop.listen(waiting.cancel) if stop is not None else None
+        if stop is not None and stop.requested:
+            waiting.cancel()
+        try:
+            async for result in await_tests(session, project_name, list(pending), timeout=timeout):
+                index = pending[result.item]
+                finished[index] = attrs.evolve(
+                    created[index], value=result.value or created[index].value, error=result.error
+                )
+                done += 1
+                failed += 0 if result.ok else 1
+                if progress is not None:
+                    progress(BulkProgress(done, len(created), failed))
+        finally:
+            if unlisten is not None:
+                unlisten()
     return finished

@@ -5,7 +5,8 @@ go to stdout (text, or one JSON document with ``--json``), progress and errors
 to stderr. Exit status: 0 when everything succeeded, 1 when a request or any
 item failed (stderr then names each failure: error class and message), 2 for
 bad input found before any request (flags, spec files, a missing token), 130
-when interrupted.
+when interrupted (create, delete, apply and copy first finish what is in flight and
+report every item, as a finished run does).
 
 The token comes from ``--token`` or ``UBIOPS_API_TOKEN``, the host from
 ``--host`` or ``UBIOPS_API_HOST``; the token and protected header values are

@@ -18,7 +18,7 @@
     ├── ApiConnectionError         no answer: refused, reset or dropped connection
     │   ├── ApiTimeoutError        no answer within the timeout
     │   └── TlsError               the TLS handshake failed (an untrusted certificate, say)
-    ├── NotAttemptedError          an item of a bulk call that was never started (fail-fast)
+    ├── NotAttemptedError          an item of a bulk call that was never started (stopped early)
     ├── TestTimeoutError           a webhook test did not finish before the deadline
     ├── TestFailedError            a webhook test finished as failed
     ├── EventTimeoutError          no received delivery matched before the deadline (a TimeoutError)
@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Protocol
+
+from ._brief import brief
 
 __all__ = [
     "ApiConnectionError",
@@ -62,6 +64,7 @@ __all__ = [
 ]
 
 _MAX_SHOWN_VALUE = 60
+_MAX_SHOWN_FIELD = 200
 _MAX_BODY_IN_REPR = 200
 
 
@@ -70,33 +73,80 @@ class UbiOpsError(Exception):
 
 
 def _shorten(value: object) -> str:
-    text = repr(value)
-    if len(text) <= _MAX_SHOWN_VALUE:
-        return text
-    return f"{text[:_MAX_SHOWN_VALUE]}... ({len(text)} characters)"
+    return brief(value, _MAX_SHOWN_VALUE)
 
 
 class ValidationError(UbiOpsError, ValueError):
     """A value breaks a field rule; raised when the object is built, before any request.
 
     ``field`` names the field (dotted for nested ones, e.g. ``headers[0].key``),
-    ``rule`` states the rule, ``value`` is the offending value unless it is secret.
+    ``rule`` states the rule, ``value`` is the offending value unless it is secret, and
+    ``webhook`` the name of the webhook it belongs to, when a call takes many.
+
+    A call that checks many items reports every problem at once: ``problems`` holds
+    each as a ValidationError of its own (a single problem is its own only one),
+    ``summary`` counts them, the message shows the first few, and ``field``, ``rule``
+    and ``value`` are those of the first.
     """
 
-    def __init__(self, field: str, rule: str, value: object = None, *, secret: bool = False):
+    def __init__(
+        self,
+        field: str,
+        rule: str,
+        value: object = None,
+        *,
+        secret: bool = False,
+        webhook: str | None = None,
+    ):
         self.field = field
         self.rule = rule
         self.value = None if secret else value
         self.secret = secret
-        shown = "<hidden>" if secret else _shorten(value)
-        super().__init__(f"{field}: {rule} (got {shown})")
+        self.webhook = webhook
+        self.problems: tuple[ValidationError, ...] = (self,)
+        self.summary = "1 problem"
+        where = field if len(field) <= _MAX_SHOWN_FIELD else f"{field[:_MAX_SHOWN_FIELD]}..."
+        if webhook is not None:
+            where += f" (webhook {brief(webhook, 70)})"
+        if secret:
+            super().__init__(f"{where}: {rule} (got <hidden>)")
+        elif value is None:  # a missing value, or a problem with no one value to show
+            super().__init__(f"{where}: {rule}")
+        else:
+            super().__init__(f"{where}: {rule} (got {_shorten(value)})")
 
-    def nested(self, prefix: str) -> ValidationError:
-        """The same error with its field placed under ``prefix`` (``headers[0]`` + ``key``)."""
-        sep = "" if self.field.startswith("[") else "."
+    def nested(self, prefix: str, *, webhook: str | None = None) -> ValidationError:
+        """The same error with its field placed under ``prefix`` (``headers[0]`` + ``key``),
+        and ``webhook`` naming the webhook it belongs to when given."""
+        sep = "" if self.field.startswith("[") or not self.field else "."
         return ValidationError(
-            f"{prefix}{sep}{self.field}", self.rule, self.value, secret=self.secret
+            f"{prefix}{sep}{self.field}",
+            self.rule,
+            self.value,
+            secret=self.secret,
+            webhook=webhook if webhook is not None else self.webhook,
         )
+
+    @classmethod
+    def combined(cls, problems: Sequence[ValidationError], summary: str) -> ValidationError:
+        """One error for every problem found (``summary`` counts them, as in ``3 of 100
+        specs are invalid``); a single problem is raised as it is."""
+        if len(problems) == 1:
+            return problems[0]
+        first = problems[0]
+        error = cls(
+            first.field, first.rule, first.value, secret=first.secret, webhook=first.webhook
+        )
+        error.problems = tuple(problems)
+        error.summary = summary
+        shown = "; ".join(str(p) for p in problems[:MAX_PROBLEMS_IN_MESSAGE])
+        more = len(problems) - MAX_PROBLEMS_IN_MESSAGE
+        error.args = (f"{summary}: {shown}" + (f"; and {more} more" if more > 0 else ""),)
+        return error
+
+
+MAX_PROBLEMS_IN_MESSAGE = 3
+"""Problems a combined ValidationError's message shows; ``problems`` holds them all."""
 
 
 class ApiError(UbiOpsError):
@@ -221,7 +271,16 @@ class TlsError(ApiConnectionError):
 
 
 class NotAttemptedError(UbiOpsError):
-    """A bulk item that was never started, because the call stopped early (fail-fast)."""
+    """A bulk item that was never started, because the call stopped early.
+
+    ``cause`` is the error that stopped it, when one did: the first failure under
+    fail-fast, or an answer showing that every item would fail the same way (a 401, a
+    403, a project that does not exist). None when the call was asked to stop.
+    """
+
+    def __init__(self, message: str, *, cause: UbiOpsError | None = None) -> None:
+        self.cause = cause
+        super().__init__(message)
 
 
 class TestTimeoutError(UbiOpsError):

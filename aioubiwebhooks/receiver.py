@@ -10,19 +10,26 @@
         async for event in rx:              # every acknowledged delivery, once
             ...
 
+    async with WebhookReceiver(port=8080, journal="events.db") as rx:   # durable
+        async for event in rx:
+            await handle(event)             # handled when the loop asks for the next
+
 Each delivery is checked (route, header count, secret, size, JSON shape) by the
 pure functions of :mod:`aioubiwebhooks._delivery_check`; a refusal is answered with
 a JSON ``{"error": ...}`` body and counted in :attr:`WebhookReceiver.stats`. An
 accepted delivery is answered ``200`` only once its event is in the bounded
 queue: when consumers fall behind, senders wait (back-pressure) rather than
 events being dropped. Redeliveries (same event and request id) are acknowledged
-but yielded once. The bounds are documented in :mod:`aioubiwebhooks._inbox`.
+but yielded once. The bounds are documented in :mod:`aioubiwebhooks._inbox`. With
+a journal (:mod:`aioubiwebhooks.journal`) the event is stored before the ``200``
+and forgotten only once handled, so a restart loses nothing acknowledged.
 
 Closing (leaving ``async with``) stops the server; deliveries still waiting for
 room are answered ``503`` (not acknowledged, so a retrying sender tries again),
 pending :meth:`~WebhookReceiver.wait_for` calls raise :class:`ReceiverClosedError`,
 and ``async for`` first drains the events already queued (all of them were
-acknowledged) and then ends.
+acknowledged) and then ends; with a journal it ends at once, the events not yet
+yielded staying stored for the next start.
 """
 
 from __future__ import annotations
@@ -99,7 +106,7 @@ DEFAULT_MAX_HISTORY: Final = 1000
 DEFAULT_MAX_DEDUPE: Final = 10_000
 """Recent (event, request id) keys remembered to recognise redeliveries."""
 DEFAULT_MAX_WAITING: Final = 100
-"""Deliveries that may wait for room at once; more are refused (503) before their body."""
+"""Deliveries beyond ``max_queue`` that may be read or wait for room at once; more get 503."""
 DEFAULT_HOLD_TIMEOUT: Final = 5.0
 """Seconds a delivery waits for room before a 503: half a webhook's default 10 s timeout."""
 DEFAULT_MAX_CONNECTIONS: Final = 256
@@ -154,8 +161,9 @@ class WebhookReceiver:
     - Deliveries held back wait at most ``hold_timeout`` seconds for room (shorter
       than the 10 s a webhook waits for an answer by default), then are refused
       with ``503`` and ``Retry-After`` (a webhook with ``retry`` sends them again);
-      at most ``max_waiting`` wait at once: beyond that a delivery gets the same
-      ``503`` before its body is read, so waiting senders cannot grow the memory.
+      beyond ``max_queue + max_waiting`` deliveries queued, being read or waiting at
+      once, a delivery gets the same ``503`` before its body is read, so waiting
+      senders cannot grow the memory.
     - Connections: a request head must be complete within ``head_timeout``
       seconds of connecting, and the next request on a kept-alive connection must
       come within ``keepalive_timeout`` seconds, else the connection is closed; at
@@ -222,6 +230,8 @@ class WebhookReceiver:
         if shutdown_timeout < 0:
             raise ValueError("shutdown_timeout must not be negative")
         self._max_waiting = max_waiting
+        self._in_flight = 0  # deliveries past the checks whose event is not yet stored
+        self._hidden_header = secret_header if secret is not None else None
         self._max_connections = max_connections
         self._head_timeout = head_timeout
         self._keepalive_timeout = keepalive_timeout
@@ -254,6 +264,7 @@ class WebhookReceiver:
                 dedupe_seconds=dedupe_seconds,
             )
             self._inbox = JournalInbox(store, max_history=max_history, max_dedupe=max_dedupe)
+        self._tracks_hands = journal is not None and auto_ack
         self._runner: web.BaseRunner | None = None
         self._port: int | None = None
         # the event each consuming task holds: handled once the task asks for the next one
@@ -347,10 +358,15 @@ class WebhookReceiver:
 
         Asking for the next event marks the one this task got before as handled.
         """
+        if not self._tracks_hands:  # in memory, taking an event is all there is to it
+            try:
+                return await self._inbox.get()
+            except InboxClosed:
+                raise StopAsyncIteration from None
         task = asyncio.current_task()
         assert task is not None
         previous = self._in_hand.pop(task, None)
-        if previous is not None and self._auto_ack:
+        if previous is not None:
             await self._inbox.ack(previous)
         try:
             event = await self._inbox.get()
@@ -421,15 +437,8 @@ class WebhookReceiver:
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         server, protocol = self._server, request.protocol
-        if server is None:
-            return await self._deliver(request)
-        server.request_started(protocol)
-        try:
-            return await self._deliver(request)
-        finally:
-            server.request_finished(protocol)
-
-    async def _deliver(self, request: web.BaseRequest) -> web.StreamResponse:
+        if server is not None:
+            server.request_started(protocol)
         received_at = datetime.now(timezone.utc)
         try:
             check_route(request.path, request.method, self._path)
@@ -438,16 +447,23 @@ class WebhookReceiver:
                 request.headers.get(self._secret_header), self._secret, self._secret_header
             )
             check_content_length(request.content_length, self._max_body)
-            if self._inbox.crowded(self._max_waiting):
+            if self._inbox.crowded(self._max_waiting, self._in_flight):
                 raise Rejected(Reason.BUSY, _REFUSAL_MESSAGES[Verdict.BUSY])
-            body = await self._read_body(request)
-            headers = redact_headers(
-                request.headers, self._secret_header if self._secret is not None else None
-            )
-            event = parse_delivery(body, headers=headers, received_at=received_at)
+            self._in_flight += 1  # from here its body may be held in memory
+            try:
+                event = parse_delivery(
+                    await self._read_body(request),
+                    headers=redact_headers(request.headers, self._hidden_header),
+                    received_at=received_at,
+                )
+                verdict = await self._inbox.offer(event)
+            finally:
+                self._in_flight -= 1
         except Rejected as rejection:
             return self._refuse(request, rejection)
-        verdict = await self._inbox.offer(event)
+        finally:
+            if server is not None:
+                server.request_finished(protocol)
         acknowledgement = _ACKNOWLEDGEMENTS.get(verdict)
         if acknowledgement is None:  # counted by the inbox
             refusal = Rejected(REFUSALS[verdict], _REFUSAL_MESSAGES[verdict])
@@ -458,6 +474,11 @@ class WebhookReceiver:
         return web.Response(body=acknowledgement, content_type="application/json")
 
     async def _read_body(self, request: web.BaseRequest) -> bytes:
+        content = request.content
+        if content.is_eof():  # the whole body came with the head: no deadline to set
+            body = content.read_nowait()
+            check_body_size(len(body), self._max_body)
+            return body
         try:
             if sys.version_info >= (3, 11):  # a deadline without a task per delivery
                 async with asyncio.timeout(self._body_timeout):

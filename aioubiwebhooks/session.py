@@ -490,10 +490,13 @@ class WebhooksSession:
         on_conflict: bulk.OnConflict = "error",
         fail_fast: bool = False,
         progress: bulk.ProgressHook | None = None,
+        stop: bulk.BulkStop | None = None,
     ) -> list[Outcome[WebhookCreate, WebhookDetail]]:
         """Create many webhooks, paced to the rate limit; one Outcome per item, in order.
 
         ``on_conflict``: ``"error"``, ``"skip"`` or ``"update"`` for names that exist.
+        ``stop``: a :class:`~aioubiwebhooks.bulk.BulkStop` that ends the call early, every
+        Outcome still returned (as for each bulk call here).
         """
         return await bulk.bulk_create(
             self,
@@ -503,6 +506,7 @@ class WebhooksSession:
             on_conflict=on_conflict,
             fail_fast=fail_fast,
             progress=progress,
+            stop=stop,
         )
 
     async def bulk_update(
@@ -513,6 +517,7 @@ class WebhooksSession:
         concurrency: int = bulk.DEFAULT_CONCURRENCY,
         fail_fast: bool = False,
         progress: bulk.ProgressHook | None = None,
+        stop: bulk.BulkStop | None = None,
     ) -> list[Outcome[str, WebhookDetail]]:
         """Update many webhooks (webhook name -> update); one Outcome per name."""
         return await bulk.bulk_update(
@@ -522,6 +527,7 @@ class WebhooksSession:
             concurrency=concurrency,
             fail_fast=fail_fast,
             progress=progress,
+            stop=stop,
         )
 
     async def bulk_delete(
@@ -532,6 +538,7 @@ class WebhooksSession:
         concurrency: int = bulk.DEFAULT_CONCURRENCY,
         fail_fast: bool = False,
         progress: bulk.ProgressHook | None = None,
+        stop: bulk.BulkStop | None = None,
     ) -> list[Outcome[str, None]]:
         """Delete many webhooks; one already gone counts as done, so re-running is safe."""
         return await bulk.bulk_delete(
@@ -541,6 +548,7 @@ class WebhooksSession:
             concurrency=concurrency,
             fail_fast=fail_fast,
             progress=progress,
+            stop=stop,
         )
 
     async def bulk_test(
@@ -553,6 +561,7 @@ class WebhooksSession:
         concurrency: int = bulk.DEFAULT_CONCURRENCY,
         fail_fast: bool = False,
         progress: bulk.ProgressHook | None = None,
+        stop: bulk.BulkStop | None = None,
     ) -> list[Outcome[WebhookTestCreate, WebhookTestDetail]]:
         """Create a test per spec and, with ``wait``, await them all; one Outcome per spec."""
         return await bulk.bulk_test(
@@ -564,6 +573,7 @@ class WebhooksSession:
             concurrency=concurrency,
             fail_fast=fail_fast,
             progress=progress,
+            stop=stop,
         )
 
     # --- helpers --------------------------------------------------------------------------

@@ -6,7 +6,9 @@
   them. Options go in a marker:
   ``@pytest.mark.ubiops_emulator(token="T", rate_limit=(10, 1), protected_mask="***")``.
 - ``webhook_receiver``: a running :class:`~aioubiwebhooks.receiver.WebhookReceiver`
-  (``.url`` is where deliveries go); options in ``@pytest.mark.webhook_receiver(...)``.
+  (``.url`` is where deliveries go); options in ``@pytest.mark.webhook_receiver(...)``,
+  ``journal`` included: a path or ``redis://`` URL, or ``True`` for a SQLite file in
+  the test's temporary folder.
 - ``ubiops_testing_mode``: testing mode (:func:`~aioubiwebhooks.set_testing`) for the
   test, with no backoff sleeps and no poll delays; the previous setting comes back after.
 
@@ -87,7 +89,11 @@ async def webhook_receiver(request: pytest.FixtureRequest) -> AsyncIterator[Webh
     """A started webhook receiver on a free loopback port; ``.url`` is where to deliver."""
     from .receiver import WebhookReceiver
 
-    async with WebhookReceiver(**_options(request, "webhook_receiver")) as receiver:
+    options = _options(request, "webhook_receiver")
+    if options.get("journal") is True:
+        folder = request.getfixturevalue("tmp_path")
+        options["journal"] = folder / "webhook-events.db"
+    async with WebhookReceiver(**options) as receiver:
         yield receiver
 
 

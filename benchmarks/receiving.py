@@ -10,6 +10,10 @@ too, and the sender's own: on two cores the sender has about one core, and when
 it needs as much CPU per delivery as the server, it caps the rate of every server
 alike. The receiving CPU per delivery is then the fair comparison.
 
+The receiver runs three ways: in memory, with a SQLite journal (a fresh file per
+round) and with a Redis journal (a redis-server of its own per round, on loopback,
+no persistence; its CPU is not counted, only the receiving process's).
+
 ``python -m benchmarks.receiving [--count 20000] [--rounds 3]``
 """
 
@@ -17,11 +21,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +42,10 @@ from ._common import cpu_seconds, fmt, markdown_table, median, rotate
 __all__ = ["ReceiveSample", "ReceivingResult", "run"]
 
 RECEIVER = "WebhookReceiver + async for"
+SQLITE = "WebhookReceiver, SQLite journal"
+REDIS = "WebhookReceiver, Redis journal"
 BARE = "bare aiohttp handler"
-SERVERS = (RECEIVER, BARE)
+SERVERS = (RECEIVER, SQLITE, REDIS, BARE)
 CONCURRENCY = 64
 SECRET = "Token bench-secret"
 TIMEOUT = 120.0
@@ -136,11 +147,13 @@ async def _bare(run_sender: Callable[[str], Awaitable[int]], expected: int) -> i
     return expected - min(received, ok)
 
 
-async def _receiver(run_sender: Callable[[str], Awaitable[int]], expected: int) -> int:
+async def _receiver(
+    run_sender: Callable[[str], Awaitable[int]], expected: int, journal: str | None = None
+) -> int:
     from aioubiwebhooks.receiver import WebhookReceiver
 
     seen: set[str] = set()
-    async with WebhookReceiver(port=0, secret=SECRET) as receiver:
+    async with WebhookReceiver(port=0, secret=SECRET, journal=journal) as receiver:
 
         async def consume() -> None:
             async for event in receiver:
@@ -160,7 +173,41 @@ async def _receiver(run_sender: Callable[[str], Awaitable[int]], expected: int) 
     return expected - min(len(seen), ok, stats.accepted)
 
 
-async def _round(name: str, count: int) -> ReceiveSample:
+@contextlib.contextmanager
+def _journal(name: str) -> Iterator[str | None]:
+    """A fresh journal for one round: a SQLite file, or a redis-server of its own."""
+    if name == SQLITE:
+        with tempfile.TemporaryDirectory(prefix="aioubiwebhooks-bench-") as folder:
+            yield str(Path(folder, "events.db"))
+    elif name == REDIS:
+        with tempfile.TemporaryDirectory(prefix="aioubiwebhooks-bench-") as folder:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            binary = shutil.which("redis-server")
+            if binary is None:
+                raise RuntimeError("redis-server is not installed")
+            argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                    "--appendonly", "no", "--dir", folder]  # fmt: skip
+            process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+            try:
+                deadline = time.monotonic() + 10
+                while True:
+                    with contextlib.suppress(OSError):
+                        socket.create_connection(("127.0.0.1", port), 1).close()
+                        break
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("redis-server did not start")
+                    time.sleep(0.02)
+                yield f"redis://127.0.0.1:{port}/0"
+            finally:
+                process.terminate()
+                process.wait(10)
+    else:
+        yield None
+
+
+async def _round(name: str, count: int, journal: str | None = None) -> ReceiveSample:
     """One server, one sender process; the clock starts at the go signal."""
     expected = count + CONCURRENCY  # the warm-up burst is delivered too
     clock: dict[str, float] = {"sender_cpu": float("nan")}
@@ -210,17 +257,24 @@ async def _round(name: str, count: int) -> ReceiveSample:
     if name == BARE:
         lost = await _bare(run_sender, expected)
     else:
-        lost = await _receiver(run_sender, expected)
+        lost = await _receiver(run_sender, expected, journal)
     seconds = time.perf_counter() - clock["start"]
     cpu = cpu_seconds() - clock["cpu"]
     return ReceiveSample(count, seconds, cpu, lost, clock["sender_cpu"])
 
 
-def run(count: int, rounds: int, *, log: Callable[[str], None] = print) -> ReceivingResult:
-    result = ReceivingResult(count, rounds, {name: [] for name in SERVERS})
+def run(
+    count: int,
+    rounds: int,
+    *,
+    log: Callable[[str], None] = print,
+    servers: tuple[str, ...] = SERVERS,
+) -> ReceivingResult:
+    result = ReceivingResult(count, rounds, {name: [] for name in servers})
     for round_index in range(rounds):
-        for name in rotate(SERVERS, round_index):
-            sample = asyncio.run(_round(name, count))
+        for name in rotate(servers, round_index):
+            with _journal(name) as journal:
+                sample = asyncio.run(_round(name, count, journal))
             result.samples[name].append(sample)
             log(
                 f"  receiving round {round_index + 1}/{rounds} {name}: "
@@ -233,8 +287,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--no-journals", action="store_true", help="only the in-memory receiver and the bare one"
+    )
     args = parser.parse_args()
-    print(run(args.count, args.rounds).to_markdown())
+    servers = (RECEIVER, BARE) if args.no_journals else SERVERS
+    print(run(args.count, args.rounds, servers=servers).to_markdown())
 
 
 if __name__ == "__main__":

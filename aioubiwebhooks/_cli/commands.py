@@ -13,6 +13,7 @@ from pathlib import Path
 from .. import _wire, bulk
 from ..models import EventType, ObjectType, WebhookCreate, WebhookDetail
 from . import options
+from .interrupt import stop_on_signals
 from .output import (
     EXIT_OK,
     HIDDEN,
@@ -126,9 +127,11 @@ _CREATE_STATUS = {"error": "created", "skip": "created", "update": "applied"}
 
 async def create_command(args: argparse.Namespace, out: Output) -> int:
     specs = _create_specs(args)
-    async with options.connect(args) as session:
-        bar = out.progress("creating")
-        try:
+    with stop_on_signals(out) as stop:
+        async with (
+            options.connect(args) as session,
+            out.progress("creating", pacer=session.pacer) as bar,
+        ):
             outcomes = await session.bulk_create(
                 args.project,
                 specs,
@@ -136,21 +139,20 @@ async def create_command(args: argparse.Namespace, out: Output) -> int:
                 on_conflict=args.on_conflict,
                 fail_fast=args.fail_fast,
                 progress=bar,
+                stop=stop,
             )
-        finally:
-            bar.close()
     done = _CREATE_STATUS[args.on_conflict]
-    results = [
-        ItemResult(
-            o.item.name,
-            "failed" if not o.ok else "exists" if o.skipped else done,
-            o.error,
-            o.attempts,
-            o.value,
-        )
-        for o in outcomes
-    ]
-    return out.items(results, verb="create", extra={"project": args.project})
+    results = [ItemResult.of(o, o.item.name, done=done, skipped="exists") for o in outcomes]
+    resume = "run the same command again with --on-conflict skip to create the rest"
+    if args.on_conflict != "error":
+        resume = "run the same command again to finish: what exists is decided in one request"
+    return out.items(
+        results,
+        verb="create",
+        extra={"project": args.project},
+        interrupted=stop.requested,
+        resume=resume,
+    )
 
 
 async def update_command(args: argparse.Namespace, out: Output) -> int:
@@ -167,28 +169,27 @@ async def update_command(args: argparse.Namespace, out: Output) -> int:
 
 async def delete_command(args: argparse.Namespace, out: Output) -> int:
     names = list(dict.fromkeys(args.names))
-    async with options.connect(args) as session:
-        bar = out.progress("deleting")
-        try:
+    with stop_on_signals(out) as stop:
+        async with (
+            options.connect(args) as session,
+            out.progress("deleting", pacer=session.pacer) as bar,
+        ):
             outcomes = await session.bulk_delete(
                 args.project,
                 names,
                 concurrency=args.concurrency,
                 fail_fast=args.fail_fast,
                 progress=bar,
+                stop=stop,
             )
-        finally:
-            bar.close()
-    results = [
-        ItemResult(
-            o.item,
-            "failed" if not o.ok else "missing" if o.skipped else "deleted",
-            o.error,
-            o.attempts,
-        )
-        for o in outcomes
-    ]
-    return out.items(results, verb="delete", extra={"project": args.project})
+    results = [ItemResult.of(o, o.item, done="deleted", skipped="missing") for o in outcomes]
+    return out.items(
+        results,
+        verb="delete",
+        extra={"project": args.project},
+        interrupted=stop.requested,
+        resume="run the same command again: webhooks already gone count as done",
+    )
 
 
 # --- the parsers ---------------------------------------------------------------------------
@@ -240,8 +241,9 @@ def register(
         "--on-conflict",
         choices=["error", "skip", "update"],
         default="error",
-        help="when the name exists: fail (default), leave it (status 'exists'), or update it "
-        "to match (status 'applied')",
+        help="when the name exists: fail (default), leave it (status 'exists'; its protected "
+        "values are not sent and may differ), or update it to match (status 'applied'; "
+        "protected values are always sent, since the stored ones cannot be read)",
     )
     options.add_connection_arguments(p)
     p.set_defaults(handler=create_command)

@@ -1,9 +1,11 @@
-"""The delivery commands: ``test`` (ask the API for one test delivery) and ``listen``.
+"""The delivery commands: ``test`` (ask the API for one test delivery), ``listen``, ``journal``.
 
 Both may run a :class:`~aioubiwebhooks.receiver.WebhookReceiver`: ``test --listen``
 points the test at a local one and prints what arrived; ``listen`` prints every
 delivery as one JSON line (:func:`~aioubiwebhooks.events.event_to_json`, which
-never includes headers, so a webhook's secret cannot leak through it).
+never includes headers, so a webhook's secret cannot leak through it), keeping
+them in a journal with ``--journal``. ``journal show`` prints what a journal holds
+and has not handled; ``journal replay`` prints it too and marks each one handled.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any, Final
 from .. import _wire
 from ..errors import TestFailedError
 from ..events import WebhookEvent, event_to_json
-from ..models import TestStatus, WebhookTestCreate, WebhookTestDetail
+from ..journal import DEFAULT_GROUP, JournalError, open_journal
+from ..models import TestStatus, WebhookDetail, WebhookTestCreate, WebhookTestDetail
 from ..receiver import WebhookReceiver
 from ..session import WebhooksSession, webhook_test_spec
 from . import options
@@ -27,6 +30,8 @@ from .output import EXIT_FAILED, EXIT_OK, Output, UsageError, describe
 __all__ = ["register"]
 
 _SPEC_ONLY: Final = ("object_type", "object_name", "event", "version", "timeout", "retry")
+_CHECK_URL: Final = "http://127.0.0.1/"
+"""Where a test spec given by flags points while it is checked, before the receiver runs."""
 DELIVERY_WAIT: Final = 10.0
 """Seconds to wait for a completed test's delivery: it was acknowledged before completion."""
 
@@ -53,12 +58,13 @@ def _check_test_args(args: argparse.Namespace) -> None:
         raise UsageError("--listen sends the test to the local receiver; drop --url")
 
 
-async def _test_spec(
-    args: argparse.Namespace, session: WebhooksSession, url: str | None
-) -> WebhookTestCreate:
-    """The test to run: the stored webhook NAME's settings, or the spec given by flags."""
+async def _stored_for_test(
+    args: argparse.Namespace, session: WebhooksSession
+) -> WebhookDetail | None:
+    """The stored webhook NAME (None without one), checked before anything else starts:
+    the API never returns its protected values, so each must be given."""
     if args.name is None:
-        return options.spec_for_test(args, url=url)
+        return None
     stored = await session.webhooks_get(args.project, args.name)
     values = {key: value for key, value, _ in args.headers or ()}
     for header in stored.headers:
@@ -67,6 +73,16 @@ async def _test_spec(
                 f"webhook {stored.name!r} has the protected header {header.key!r}, whose value "
                 f"the API never returns: give it as --protected-header {header.key}=VALUE"
             )
+    return stored
+
+
+def _test_spec(
+    args: argparse.Namespace, stored: WebhookDetail | None, url: str | None
+) -> WebhookTestCreate:
+    """The test to run: the stored webhook's settings, or the spec given by flags."""
+    if stored is None:
+        return options.spec_for_test(args, url=url)
+    values = {key: value for key, value, _ in args.headers or ()}
     return webhook_test_spec(stored, values, url=url or args.url)
 
 
@@ -106,22 +122,22 @@ def _report_test(out: Output, detail: WebhookTestDetail, event: WebhookEvent | N
 
 async def test_command(args: argparse.Namespace, out: Output) -> int:
     _check_test_args(args)
-    if not args.listen:
-        async with options.connect(args) as session:
-            spec = await _test_spec(args, session, None)
-            detail = await _run_test(args, session, spec, wait=args.wait)
-        return _report_test(out, detail, None)
-    async with (
-        WebhookReceiver(host=args.listen_host, port=args.listen_port) as rx,
-        options.connect(args) as session,
-    ):
-        url = args.public_url or rx.url
-        out.note(f"listening on {rx.url}" + (f" (reached as {url})" if args.public_url else ""))
-        spec = await _test_spec(args, session, url)
-        detail = await _run_test(args, session, spec, wait=True)
-        event = None
-        if detail.status is TestStatus.COMPLETED:
-            event = await rx.wait_for(timeout=min(args.wait_timeout, DELIVERY_WAIT))
+    async with options.connect(args) as session:
+        # Every check first: exit status 2 means nothing was started.
+        stored = await _stored_for_test(args, session)
+        if not args.listen:
+            detail = await _run_test(args, session, _test_spec(args, stored, None), wait=args.wait)
+            return _report_test(out, detail, None)
+        _test_spec(args, stored, args.public_url or _CHECK_URL)  # the flags, before listening
+        async with WebhookReceiver(host=args.listen_host, port=args.listen_port) as rx:
+            url = args.public_url or rx.url
+            note = f" (reached as {url})" if args.public_url else ""
+            out.note(f"listening on {rx.url}{note}")
+            spec = _test_spec(args, stored, url)
+            detail = await _run_test(args, session, spec, wait=True)
+            event = None
+            if detail.status is TestStatus.COMPLETED:
+                event = await rx.wait_for(timeout=min(args.wait_timeout, DELIVERY_WAIT))
     return _report_test(out, detail, event)
 
 
@@ -140,7 +156,7 @@ async def listen_command(args: argparse.Namespace, out: Output) -> int:
     received = 0
     try:
         async with WebhookReceiver(
-            host=args.host, port=args.port, path=args.path, secret=args.secret
+            host=args.host, port=args.port, path=args.path, secret=args.secret, journal=args.journal
         ) as rx:
             out.note(f"listening on {rx.url}")
 
@@ -166,6 +182,28 @@ async def listen_command(args: argparse.Namespace, out: Output) -> int:
     if args.count is not None and received < args.count:
         out.note(f"error: {received} of {args.count} deliveries received")
         return EXIT_FAILED
+    return EXIT_OK
+
+
+# --- journal -------------------------------------------------------------------------------
+
+
+async def journal_command(args: argparse.Namespace, out: Output) -> int:
+    journal = open_journal(args.journal, group=args.group)
+    try:
+        await journal.open()
+        entries = await journal.pending()
+        for entry in entries:
+            out.line(event_to_json(entry.event))
+            if args.action == "replay":
+                await journal.commit([], [entry.id])  # printed: handled
+    except JournalError as error:
+        out.note(f"error: {error}")
+        return EXIT_FAILED
+    finally:
+        await journal.close()
+    verb = "replayed and marked handled" if args.action == "replay" else "not yet handled"
+    out.note(f"{len(entries)} events {verb} in {journal.describe()}")
     return EXIT_OK
 
 
@@ -223,4 +261,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--count", type=options.count, metavar="N", help="stop after N deliveries")
     p.add_argument("--timeout", type=options.seconds, metavar="SECONDS", help="stop after this")
+    p.add_argument(
+        "--journal",
+        metavar="PATH|URL",
+        help="keep deliveries in a SQLite file or a redis:// stream until printed; after a "
+        "restart the ones not yet printed come first",
+    )
     p.set_defaults(handler=listen_command)
+
+    p = commands.add_parser(
+        "journal",
+        help="show or replay the events a journal has not handled",
+        description="Print, as JSON lines and oldest first, the events a journal (a SQLite "
+        "file or a redis:// URL) accepted and no consumer has handled yet. 'replay' also "
+        "marks each one handled once printed, so a script reading stdout takes them over.",
+    )
+    p.add_argument("action", choices=("show", "replay"))
+    p.add_argument("journal", metavar="PATH|URL")
+    p.add_argument(
+        "--group", default=DEFAULT_GROUP, help=f"Redis consumer group (default {DEFAULT_GROUP})"
+    )
+    p.set_defaults(handler=journal_command)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -18,12 +19,17 @@ from ..bulk import DEFAULT_CONCURRENCY
 from ..errors import PlanBlockedError
 from ..session import WebhooksSession
 from . import options
+from .interrupt import stop_on_signals
 from .output import EXIT_FAILED, EXIT_OK, ItemResult, Output, UsageError, describe, error_info
+from .protected_file import read_protected_file
 
 __all__ = ["register"]
 
 TARGET_HOST_ENV: Final = "UBIOPS_TARGET_API_HOST"
 TARGET_TOKEN_ENV: Final = "UBIOPS_TARGET_API_TOKEN"  # noqa: S105 - a variable name
+
+_MAX_NAMED: Final = 5
+"""Variables or header keys a hint names before "and N more"."""
 
 _DONE: Final = {
     "create": "created",
@@ -84,12 +90,17 @@ async def export_command(args: argparse.Namespace, out: Output) -> int:
 
 
 def _protected(args: argparse.Namespace) -> dict[str, str]:
-    return options.pairs(args.protected, "--protected")
+    """The values of ``--protected`` flags and ``--protected-file``; a key in both is an error."""
+    values = options.pairs(args.protected, "--protected")
+    if args.protected_file is not None:
+        for key, value in read_protected_file(args.protected_file).items():
+            if key in values:
+                raise UsageError(f"{key!r:.80} is given by --protected and --protected-file")
+            values[key] = value
+    return values
 
 
 def _load(path: Path) -> list[migrate.WebhookSpec]:
-    if not path.is_file():
-        raise UsageError(f"cannot read {path}: no such file")
     return migrate.read_specs(path)
 
 
@@ -104,8 +115,27 @@ def _blocked(out: Output, plan: migrate.Plan, *, extra: dict[str, Any]) -> int:
     if out.json_mode:
         out.document({"ok": False, **extra, "plan": plan.to_dict(), "error": error_info(error)})
     out.note(f"error: {describe(error)}")
-    out.note("hint: give the values with --protected KEY=VALUE (VALUE may be ${VAR})")
+    for hint in _blocked_hints(plan.blocked):
+        out.note(f"hint: {hint}")
     return EXIT_FAILED
+
+
+def _blocked_hints(blocked: Sequence[migrate.Blocked]) -> list[str]:
+    """What to do: the variables to set, by name; the values nobody gave, how to give them."""
+    hints = []
+    variables = list(dict.fromkeys(name for b in blocked for name in b.variables))
+    if variables:
+        shown = ", ".join(variables[:_MAX_NAMED])
+        more = f" and {len(variables) - _MAX_NAMED} more" if len(variables) > _MAX_NAMED else ""
+        plural = "s" if len(variables) > 1 else ""
+        hints.append(f"set the environment variable{plural} {shown}{more} the specs refer to")
+    keys = list(dict.fromkeys(v.header for b in blocked for v in b.values if not v.variables))
+    if keys:
+        hints.append(
+            f"give the values of {', '.join(keys[:_MAX_NAMED])} with --protected KEY=VALUE "
+            "or --protected-file FILE (a value may be a ${VAR} reference)"
+        )
+    return hints
 
 
 async def _carry_out(
@@ -123,24 +153,25 @@ async def _carry_out(
         if out.json_mode:
             out.document({"ok": True, **extra, "dry_run": args.dry_run, "plan": plan.to_dict()})
         return EXIT_OK
-    bar = out.progress("applying")
-    try:
-        result = await migrate.apply(session, plan, concurrency=args.concurrency, progress=bar)
-    finally:
-        bar.close()
+    with stop_on_signals(out) as stop:
+        async with out.progress("applying", pacer=session.pacer) as bar:
+            result = await migrate.apply(
+                session, plan, concurrency=args.concurrency, progress=bar, stop=stop
+            )
     items = [
-        ItemResult(
-            o.item.name,
-            "failed" if not o.ok else "already done" if o.skipped else _DONE[o.item.kind],
-            o.error,
-            o.attempts,
-            o.value,
-        )
+        ItemResult.of(o, o.item.name, done=_DONE[o.item.kind], skipped="already done")
         for o in result.outcomes
     ]
-    status = out.items(items, verb="apply", extra={**extra, "dry_run": False})
-    if status != EXIT_OK:
-        out.note("hint: plan and apply again to finish: what is done is not repeated")
+    again = "plan and apply again to finish: what is done is not repeated"
+    status = out.items(
+        items,
+        verb="apply",
+        extra={**extra, "dry_run": False},
+        interrupted=stop.requested,
+        resume=again,
+    )
+    if status == EXIT_FAILED:
+        out.note(f"hint: {again}")
     return status
 
 
@@ -152,7 +183,6 @@ async def _plan_from_args(session: WebhooksSession, args: argparse.Namespace) ->
         _load(args.specfile),
         args.prune,
         protected_values=_protected(args),
-        rotate_secrets=args.rotate_secrets,
     )
 
 
@@ -212,15 +242,17 @@ def _add_plan_arguments(parser: argparse.ArgumentParser, *, rotate: bool = False
     parser.add_argument(
         "--prune", action="store_true", help="also delete stored webhooks that no spec names"
     )
-    if rotate:
-        parser.add_argument(
-            "--rotate-secrets", action="store_true",
-            help="send known protected values again (the API cannot compare them)",
-        )  # fmt: skip
+    if rotate:  # known protected values are always sent now; kept for old scripts
+        parser.add_argument("--rotate-secrets", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--protected", action="append", type=options.key_value, metavar="KEY=VALUE",
         help="value of a protected header the specs leave unknown, by header key or "
         "'webhook-name/Header-Key'; VALUE may be a ${VAR} reference (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--protected-file", type=Path, metavar="FILE",
+        help="many --protected values at once: a JSON object, or KEY=VALUE lines "
+        "(dotenv style, # comments)",
     )  # fmt: skip
 
 

@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, TextIO
 
 import attrs
 
 from .. import _wire
+from .._outcome import Outcome
+from .._ratelimit import Pacer
 from .._redact import HIDDEN
-from ..bulk import BulkProgress
-from ..errors import ApiError, UbiOpsError, ValidationError
+from ..errors import ApiError, NotAttemptedError, UbiOpsError, ValidationError
 from ..models import WebhookDetail
+from .progress import ProgressBar
 
 __all__ = [
     "EXIT_FAILED",
@@ -58,12 +59,18 @@ class UsageError(Exception):
 
 
 def error_info(error: BaseException) -> dict[str, Any]:
-    """An error as JSON: its class, message, and the HTTP status or field when known."""
+    """An error as JSON: its class, message, and the HTTP status or field when known;
+    a ValidationError of many problems lists every one."""
     info: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
     if isinstance(error, ApiError):
         info["status"] = error.status
     if isinstance(error, ValidationError):
         info["field"] = error.field
+        if len(error.problems) > 1:
+            info["problems"] = [
+                {"field": p.field, "webhook": p.webhook, "rule": p.rule, "message": str(p)}
+                for p in error.problems
+            ]
     return info
 
 
@@ -94,6 +101,21 @@ class ItemResult:
     error: UbiOpsError | None = None
     attempts: int = 1
     webhook: WebhookDetail | None = None
+    secrets_not_applied: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, outcome: Outcome[Any, Any], name: str, *, done: str, skipped: str) -> ItemResult:
+        """An outcome ready to print: ``done`` or ``skipped`` when it succeeded, else
+        ``failed`` or ``not attempted`` (an item the call never started)."""
+        if outcome.error is not None:
+            never = isinstance(outcome.error, NotAttemptedError)
+            status = "not attempted" if never else "failed"
+        else:
+            status = skipped if outcome.skipped else done
+        webhook = outcome.value if isinstance(outcome.value, WebhookDetail) else None
+        return cls(
+            name, status, outcome.error, outcome.attempts, webhook, outcome.secrets_not_applied
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,56 +124,8 @@ class ItemResult:
             "attempts": self.attempts,
             "error": None if self.error is None else error_info(self.error),
             "webhook": None if self.webhook is None else _wire.webhook_json(self.webhook),
+            "secrets_not_applied": list(self.secrets_not_applied),
         }
-
-
-class ProgressBar:
-    """A one-line bar on a terminal, redrawn at most every ``interval`` seconds; else silent.
-
-    Pass it as the ``progress`` hook of a bulk call; :meth:`close` ends the line.
-    """
-
-    def __init__(
-        self, stream: TextIO, label: str, *, enabled: bool, width: int = 28, interval: float = 0.05
-    ) -> None:
-        self._stream = stream
-        self._label = label
-        self._enabled = enabled
-        self._width = width
-        self._interval = interval
-        self._last_draw = -1.0
-        self._last: BulkProgress | None = None
-        self._drawn = False
-
-    def __call__(self, progress: BulkProgress) -> None:
-        self._last = progress
-        if not self._enabled:
-            return
-        now = time.monotonic()
-        if progress.done < progress.total and now - self._last_draw < self._interval:
-            return
-        self._last_draw = now
-        self._draw(progress)
-
-    def _draw(self, progress: BulkProgress) -> None:
-        total = max(progress.total, 1)
-        filled = round(self._width * progress.done / total)
-        bar = "#" * filled + "-" * (self._width - filled)
-        failed = f"  {progress.failed} failed" if progress.failed else ""
-        self._stream.write(
-            f"\r\x1b[K{self._label} [{bar}] {progress.done}/{progress.total}{failed}"
-        )
-        self._stream.flush()
-        self._drawn = True
-
-    def close(self) -> None:
-        """Draw the final state and end the line (nothing at all when disabled)."""
-        if self._enabled and self._last is not None:
-            self._draw(self._last)
-        if self._drawn:
-            self._stream.write("\n")
-            self._stream.flush()
-            self._drawn = False
 
 
 class _StderrLogHandler(logging.Handler):
@@ -203,13 +177,27 @@ class Output:
         self.stderr.flush()
 
     def fail(self, error: BaseException) -> None:
-        """Report an error that ended the command: the summary on stderr, JSON on stdout."""
-        self.note(f"error: {describe(error)}")
+        """Report an error that ended the command: the summary on stderr, JSON on stdout.
+
+        A ValidationError of many problems is one line per problem (the first
+        ``MAX_LISTED_FAILURES``); the JSON document lists them all."""
+        problems = error.problems if isinstance(error, ValidationError) else ()
+        if len(problems) > 1:
+            assert isinstance(error, ValidationError)
+            self.note(f"error: {type(error).__name__}: {error.summary}:")
+            for problem in problems[:MAX_LISTED_FAILURES]:
+                self.note(f"  {problem}")
+            if len(problems) > MAX_LISTED_FAILURES:
+                self.note(f"  ... and {len(problems) - MAX_LISTED_FAILURES} more")
+        else:
+            self.note(f"error: {describe(error)}")
         if self.json_mode:
             self.document({"ok": False, "error": error_info(error)})
 
-    def progress(self, label: str) -> ProgressBar:
-        return ProgressBar(self.stderr, label, enabled=self.stderr_is_tty)
+    def progress(self, label: str, *, pacer: Pacer | None = None) -> ProgressBar:
+        """A progress bar on standard error, drawn only when it is a terminal; with the
+        session's ``pacer``, it shows rate-limit waits."""
+        return ProgressBar(self.stderr, label, enabled=self.stderr_is_tty, pacer=pacer)
 
     def log_handler(self) -> logging.Handler:
         return _StderrLogHandler(self)
@@ -220,8 +208,11 @@ class Output:
         *,
         verb: str,
         extra: Mapping[str, Any] | None = None,
+        interrupted: bool = False,
+        resume: str | None = None,
     ) -> int:
-        """Report a many-item command; the exit status is 1 when any item failed."""
+        """Report a many-item command: exit status 1 when any item failed, 130 when the
+        run was interrupted (then ``resume`` says how to finish the job)."""
         counts: dict[str, int] = {}
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1
@@ -229,8 +220,9 @@ class Output:
         if self.json_mode:
             self.document(
                 {
-                    "ok": not failures,
+                    "ok": not failures and not interrupted,
                     **(extra or {}),
+                    "interrupted": interrupted,
                     "total": len(results),
                     "counts": counts,
                     "items": [r.to_dict() for r in results],
@@ -241,15 +233,45 @@ class Output:
         else:
             parts = [f"{status} {n}" for status, n in counts.items()] or ["nothing to do"]
             self.line(f"{verb}: {', '.join(parts)} (of {len(results)})")
+        kept = [r for r in results if r.secrets_not_applied]
+        if kept:
+            keys = ", ".join(dict.fromkeys(k for r in kept for k in r.secrets_not_applied))
+            self.note(
+                f"note: {len(kept)} webhook(s) were left as stored, so their protected values "
+                f"({keys}) may differ from the spec; --on-conflict update sends them"
+            )
+        if interrupted:
+            return self._interrupted(results, resume)
         if failures:
             self.failures(failures, len(results))
         return EXIT_FAILED if failures else EXIT_OK
 
+    def _interrupted(self, results: Sequence[ItemResult], resume: str | None) -> int:
+        never = sum(1 for r in results if isinstance(r.error, NotAttemptedError))
+        failed = [
+            r for r in results if r.error is not None and not isinstance(r.error, NotAttemptedError)
+        ]
+        done = len(results) - never - len(failed)
+        self.note(
+            f"interrupted: {done} done, {len(failed)} failed, {never} not attempted "
+            f"(of {len(results)})"
+        )
+        if failed:
+            self.failures(failed, len(results))
+        if resume:
+            self.note(f"hint: {resume}")
+        return EXIT_INTERRUPTED
+
     def failures(self, failures: Sequence[ItemResult], total: int) -> None:
-        """The summary of what failed and why, on standard error."""
+        """The summary of what failed and why, on standard error: the first few failures
+        one per line, and the items never started as one line with the reason."""
+        never = [r for r in failures if isinstance(r.error, NotAttemptedError)]
+        failed = [r for r in failures if not isinstance(r.error, NotAttemptedError)]
         self.note(f"error: {len(failures)} of {total} failed:")
-        for result in failures[:MAX_LISTED_FAILURES]:
+        for result in failed[:MAX_LISTED_FAILURES]:
             assert result.error is not None
             self.note(f"  {result.name}: {describe(result.error)}")
-        if len(failures) > MAX_LISTED_FAILURES:
-            self.note(f"  ... and {len(failures) - MAX_LISTED_FAILURES} more")
+        if len(failed) > MAX_LISTED_FAILURES:
+            self.note(f"  ... and {len(failed) - MAX_LISTED_FAILURES} more")
+        if never:
+            self.note(f"  {len(never)} not attempted: {never[0].error}")

@@ -12,6 +12,9 @@ Protected header values cannot be read from the API, so:
 - a spec gives them as ``${VAR}`` references, resolved from ``environ`` (default
   ``os.environ``; only protected values are resolved), or leaves them unknown;
   every unknown value is an explicit :class:`UnknownValue`, never a stand-in string;
+- a known value is always sent, on create and on update alike: the API never shows
+  the stored one, so it cannot be known to be equal, and a plan never calls a webhook
+  unchanged while its secret may differ;
 - an unknown value is kept as stored on update (sent as null, which means "keep");
 - a webhook that would need an unknown value (a create, a replace, or a protected
   header the stored webhook lacks) is *blocked*: :func:`apply` refuses a plan with

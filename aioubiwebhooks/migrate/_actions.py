@@ -32,11 +32,16 @@ class Create:
 
 @attrs.frozen
 class Update:
-    """Change a stored webhook in place; ``changes`` is field -> (stored, wanted)."""
+    """Change a stored webhook in place; ``changes`` is field -> (stored, wanted).
+
+    ``secrets`` names the protected headers whose known values are sent: the API never
+    shows a stored one, so it may differ, and the webhook cannot be called unchanged.
+    """
 
     name: str
     update: WebhookUpdate
     changes: Changes
+    secrets: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -45,11 +50,17 @@ class Update:
 
 @attrs.frozen
 class Replace:
-    """Make the webhook anew: a field an update cannot change differs (see ``changes``)."""
+    """Make the webhook anew: a field an update cannot change differs (see ``changes``).
+
+    The new webhook is created under a temporary name first, then the old one is
+    deleted and the new one renamed, so the webhook is never missing. ``resumed``: an
+    earlier replacement was cut short, and this one finishes it.
+    """
 
     name: str
     spec: WebhookCreate
     changes: Changes
+    resumed: bool = False
 
     @property
     def kind(self) -> str:
@@ -98,8 +109,19 @@ def _changes_dict(changes: Changes) -> dict[str, Any]:
     }
 
 
-def _changes_text(changes: Changes) -> str:
-    return "; ".join(f"{f} {show(old)} -> {show(new)}" for f, (old, new) in changes.items())
+def _changes_text(changes: Changes, secrets: tuple[str, ...] = ()) -> str:
+    parts = [f"{f} {show(old)} -> {show(new)}" for f, (old, new) in changes.items()]
+    if secrets:
+        parts.append(f"protected {', '.join(secrets)} sent (the stored value cannot be read)")
+    return "; ".join(parts)
+
+
+def _replace_text(replace: Replace) -> str:
+    how = "made anew under a temporary name, then swapped in"
+    if replace.resumed:
+        how = "finishing a replacement that was cut short"
+    changes = _changes_text(replace.changes)
+    return f"{changes} ({how})" if changes else f"({how})"
 
 
 def _spec_dict(spec: WebhookCreate) -> dict[str, Any]:
@@ -163,11 +185,10 @@ class Plan:
         head = ", ".join(f"{counts[key]} {label}" for key, label in _COUNT_LABELS)
         lines = [f"Plan for project {self.project!r}: {head}"]
         lines += [f"  + create  {c.name}" for c in self.creates]
-        lines += [f"  ~ update  {u.name}: {_changes_text(u.changes)}" for u in self.updates]
         lines += [
-            f"  ! replace {r.name}: {_changes_text(r.changes)} (delete, then create)"
-            for r in self.replaces
+            f"  ~ update  {u.name}: {_changes_text(u.changes, u.secrets)}" for u in self.updates
         ]
+        lines += [f"  ! replace {r.name}: {_replace_text(r)}" for r in self.replaces]
         lines += [f"  - delete  {d.name}" for d in self.deletes]
         lines += [f"  x blocked {b.describe()}" for b in self.blocked]
         return "\n".join(lines)
@@ -179,10 +200,16 @@ class Plan:
             "counts": self.counts(),
             "creates": [_spec_dict(c.spec) for c in self.creates],
             "updates": [
-                {"name": u.name, "changes": _changes_dict(u.changes)} for u in self.updates
+                {"name": u.name, "changes": _changes_dict(u.changes), "secrets": list(u.secrets)}
+                for u in self.updates
             ],
             "replaces": [
-                {"name": r.name, "changes": _changes_dict(r.changes), "spec": _spec_dict(r.spec)}
+                {
+                    "name": r.name,
+                    "changes": _changes_dict(r.changes),
+                    "spec": _spec_dict(r.spec),
+                    "resumed": r.resumed,
+                }
                 for r in self.replaces
             ],
             "deletes": [d.name for d in self.deletes],

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeAlias
 
 from .._endpoints import WebhooksAPI
-from ..bulk import DEFAULT_CONCURRENCY, ProgressHook
+from ..bulk import DEFAULT_CONCURRENCY, BulkStop, ProgressHook
 from ..errors import ValidationError
 from ._apply import apply
 from ._diff import decide
@@ -81,6 +81,7 @@ async def copy(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: ProgressHook | None = None,
     environ: Mapping[str, str] | None = None,
+    stop: BulkStop | None = None,
 ) -> CopyResult:
     """Copy webhooks from one project (and host) to another: export, plan, apply.
 
@@ -90,7 +91,8 @@ async def copy(
     (every webhook) or ``"webhook-name/Header-Key"`` (source or target name; wins over
     the key alone), usually ``${VAR}`` references resolved from ``environ``.
     Without them, webhooks needing them are blocked and PlanBlockedError is raised
-    before the target is changed. ``dry_run`` stops after the plan.
+    before the target is changed. ``dry_run`` stops after the plan; ``stop`` ends the
+    apply early (see :func:`~aioubiwebhooks.migrate.apply`).
     """
     renamed = _renamer(rename)
     pairs = _rewrites(rewrite_urls)
@@ -106,8 +108,10 @@ async def copy(
         for spec, source in zip(parse_specs(moved), exported, strict=True)
     ]
     stored = await read_stored(target_api, target_project)
-    the_plan = decide(target_project, desired, stored, prune=prune, rotate_secrets=False)
+    the_plan = decide(target_project, desired, stored, prune=prune)
     if dry_run:
         return CopyResult(the_plan)
-    result = await apply(target_api, the_plan, concurrency=concurrency, progress=progress)
+    result = await apply(
+        target_api, the_plan, concurrency=concurrency, progress=progress, stop=stop
+    )
     return CopyResult(the_plan, result)

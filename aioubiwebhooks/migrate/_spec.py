@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
+from .._checks import check_each
 from ..errors import ValidationError
 from ..models import WebhookCreate, WebhookHeader
 from ._values import ProtectedValues, UnknownValue, resolve
@@ -44,28 +45,35 @@ class WebhookSpec:
 
 
 def _headers(raw: object) -> tuple[WebhookHeader, ...]:
-    """A spec's headers; only a protected one may lack its value."""
+    """A spec's headers; only a protected one may lack its value. Every bad header is
+    reported."""
     if isinstance(raw, (str, bytes, Mapping)) or not isinstance(raw, Iterable):
         raise ValidationError("headers", "must be a list of headers", raw)
     headers = []
+    problems = []
     for index, item in enumerate(raw):
         try:
             header = item if isinstance(item, WebhookHeader) else WebhookHeader.from_dict(item)
         except ValidationError as error:
-            raise error.nested(f"headers[{index}]") from None
+            problems.append(error.nested(f"headers[{index}]"))
+            continue
         if header.value is None and not header.protected:
-            raise ValidationError(
-                f"headers[{index}].value",
-                "is required (only a protected header's value may be left unknown, as null)",
-                None,
+            problems.append(
+                ValidationError(
+                    f"headers[{index}].value",
+                    "is required (only a protected header's value may be left unknown, as null)",
+                )
             )
         headers.append(header)
+    if problems:
+        raise ValidationError.combined(problems, f"{len(problems)} headers are invalid")
     return tuple(headers)
 
 
 def parse_spec(data: object) -> WebhookSpec:
     """One spec (a mapping, a WebhookCreate or a WebhookSpec) checked; a ValidationError
-    names the field within the spec, or has an empty field when ``data`` is no mapping."""
+    names the field within the spec, or has an empty field when ``data`` is no mapping.
+    A bad field and bad headers are reported together."""
     if isinstance(data, WebhookSpec):
         return data
     if isinstance(data, WebhookCreate):
@@ -73,34 +81,31 @@ def parse_spec(data: object) -> WebhookSpec:
     if not isinstance(data, Mapping):
         raise ValidationError("", "must be a mapping of field names to values", data)
     fields = dict(data)
-    raw_headers = fields.pop("headers", ())
-    return WebhookSpec(WebhookCreate.from_dict(fields), _headers(raw_headers))
-
-
-def _nested(error: ValidationError, where: str) -> ValidationError:
-    if not error.field:
-        return ValidationError(where, error.rule, error.value, secret=error.secret)
-    return error.nested(where)
+    problems: list[ValidationError] = []
+    try:
+        headers = _headers(fields.pop("headers", ()))
+    except ValidationError as error:
+        problems.extend(error.problems)
+    try:
+        checked = WebhookCreate.from_dict(fields)
+    except ValidationError as error:
+        problems.insert(0, error)
+    if problems:
+        raise ValidationError.combined(problems, f"{len(problems)} fields are invalid")
+    return WebhookSpec(checked, headers)
 
 
 def parse_specs(items: Iterable[object], *, source: str = "specs") -> list[WebhookSpec]:
-    """Every spec checked, and names unique, before anything else happens; errors name
-    the spec as ``source[index]`` (``specs[3].timeout``, ``hooks.yaml[3].timeout``)."""
-    parsed: list[WebhookSpec] = []
-    seen: dict[str, int] = {}
-    for index, item in enumerate(items):
-        where = f"{source}[{index}]"
-        try:
-            spec = parse_spec(item)
-        except ValidationError as error:
-            raise _nested(error, where) from None
-        if spec.name in seen:
-            raise ValidationError(
-                f"{where}.name", f"repeats the name of {source}[{seen[spec.name]}]", spec.name
-            )
-        seen[spec.name] = index
-        parsed.append(spec)
-    return parsed
+    """Every spec checked, and names unique, before anything else happens.
+
+    Every problem is reported, not only the first: one ValidationError whose
+    ``problems`` name each spec as ``source[index]`` with its webhook name and the field
+    (``hooks.yaml[3].timeout``).
+    """
+    what = "specs" if source == "specs" else f"specs in {source}"
+    return check_each(
+        items, parse_spec, field=source, what=what, unique_name=lambda spec: spec.name
+    )
 
 
 @attrs.frozen(repr=False)

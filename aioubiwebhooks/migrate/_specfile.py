@@ -1,9 +1,10 @@
 """Spec files: one reader and one writer for every command and call that takes specs.
 
 A spec file holds a list of specs, ``{"webhooks": [...]}``, or a single spec, in JSON
-or YAML. It is written in one canonical, diff-friendly shape: every field present, in
-a fixed order, labels sorted, webhooks sorted by name, so two exports of the same
-project are identical and a change shows up as a changed line.
+or YAML, read with the bounds of :mod:`._documents`. It is written in one canonical,
+diff-friendly shape: every field present, in a fixed order, labels sorted, webhooks
+sorted by name, so two exports of the same project are identical and a change shows up
+as a changed line.
 
 Protected header values are never written: the API does not return them, and a
 literal secret does not belong in a file. A protected value is written as ``null``
@@ -16,26 +17,34 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import yaml
 
 from .._wire import spec_json
 from ..errors import ValidationError
 from ..models import WebhookCreate
+from ._documents import MAX_NESTING, DocumentProblem, decode_document, read_text_file
 from ._spec import WebhookSpec, parse_specs
 from ._values import references
 
-__all__ = ["SpecFormat", "canonical_spec", "dump_specs", "load_specs", "read_specs"]
+__all__ = [
+    "MAX_NESTING",
+    "MAX_SPEC_FILE_SIZE",
+    "SpecFormat",
+    "canonical_spec",
+    "dump_specs",
+    "load_specs",
+    "read_specs",
+]
 
 SpecFormat = Literal["json", "yaml"]
 """The two formats of spec files."""
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_SPEC_FILE_SIZE: Final = 32 * 1024 * 1024
+"""Bytes a spec file may hold: about fifty thousand specs, far more than a project has."""
+
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-# --- reading ------------------------------------------------------------------------------
 
 
 def _looks_like_text(source: str) -> bool:
@@ -43,31 +52,23 @@ def _looks_like_text(source: str) -> bool:
     return not stripped or "\n" in source or stripped[0] in "[{-"
 
 
-def _read(source: str | os.PathLike[str]) -> tuple[str, str, str | None]:
-    """``(text, label, suffix)``: the spec text, what errors call it, a file's suffix."""
+def _document(source: str | os.PathLike[str]) -> tuple[object, str]:
+    """``(data, label)``: what the text or file holds, and what errors call it."""
     if isinstance(source, str) and _looks_like_text(source):
-        return source, "specs", None
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise ValidationError(str(path), f"cannot read the file: {reason}", None) from None
-    return text, path.name, path.suffix.lower()
-
-
-def _decode(text: str, label: str, suffix: str | None) -> object:
-    if suffix == ".json" or (suffix is None and text.lstrip()[:1] in ("[", "{")):
+        if len(source) > MAX_SPEC_FILE_SIZE:
+            raise ValidationError("specs", f"are longer than {MAX_SPEC_FILE_SIZE} characters")
+        text, label, suffix = source, "specs", None
+    else:
+        path = Path(source)
+        label, suffix = path.name, path.suffix.lower()
         try:
-            return json.loads(text)
-        except ValueError as error:
-            if suffix == ".json":
-                raise ValidationError(label, f"is not valid JSON ({error})", None) from None
-            # YAML flow style starts this way too
+            text = read_text_file(path, MAX_SPEC_FILE_SIZE)
+        except DocumentProblem as problem:
+            raise ValidationError(str(path), str(problem)) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as error:
-        raise ValidationError(label, f"is not valid JSON or YAML ({error})", None) from None
+        return decode_document(text, suffix), label
+    except DocumentProblem as problem:
+        raise ValidationError(label, str(problem)) from None
 
 
 def _items(data: object, label: str) -> list[object]:
@@ -92,18 +93,19 @@ def read_specs(text_or_path: str | os.PathLike[str]) -> list[WebhookSpec]:
     Errors name the file (or ``specs`` for text), the spec and the field
     (``hooks.yaml[3].timeout``).
     """
-    text, label, suffix = _read(text_or_path)
-    return parse_specs(_items(_decode(text, label, suffix), label), source=label)
+    data, label = _document(text_or_path)
+    return parse_specs(_items(data, label), source=label)
 
 
 def load_specs(text_or_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Specs from JSON or YAML text, or from the file at a path, checked, as plain dicts.
 
     The top level is a list of specs, an object whose ``webhooks`` is that list, or
-    one spec. Raises ValidationError naming the spec and field of a broken rule.
+    one spec. Raises one ValidationError whose ``problems`` name every broken rule (the
+    spec, its webhook name, the field).
     """
-    text, label, suffix = _read(text_or_path)
-    items = _items(_decode(text, label, suffix), label)
+    data, label = _document(text_or_path)
+    items = _items(data, label)
     parse_specs(items, source=label)
     return [dict(item) for item in items if isinstance(item, Mapping)]
 
@@ -128,7 +130,7 @@ def dump_specs(
 ) -> str:
     """Specs as JSON or YAML text: canonical, sorted by name, without secrets.
 
-    Raises ValidationError naming the spec and field when one breaks a rule.
+    Raises ValidationError naming every spec and field that breaks a rule.
     """
     if format not in ("json", "yaml"):
         raise ValidationError("format", "must be 'json' or 'yaml'", format)

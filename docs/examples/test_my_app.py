@@ -17,7 +17,11 @@ from aioubiwebhooks.emulator import Emulator
 async def ensure_alert_hook(
     session: uw.WebhooksSession, project: str, url: str, secret: str
 ) -> bool:
-    """Make sure the project's failure alert webhook exists as wanted; True if it changed."""
+    """Make sure the project's failure alert webhook exists as wanted, secret included.
+
+    The API never shows a stored secret, so ``on_conflict="update"`` always sends it:
+    a rotated secret reaches the webhook. Returns True if the webhook was created or sent.
+    """
     spec = uw.WebhookCreate(
         name="failure-alerts",
         url=url,
@@ -54,14 +58,16 @@ async def test_creates_the_hook_with_its_secret(
     assert stored.headers[0].value == "Token a"
 
 
-async def test_running_twice_changes_nothing(
+async def test_a_rotated_secret_reaches_the_webhook(
     session: uw.WebhooksSession, ubiops_emulator: Emulator
 ) -> None:
     await ensure_alert_hook(session, "demo", "https://example.org/a", "Token a")
-    assert not await ensure_alert_hook(session, "demo", "https://example.org/a", "Token a")
-    assert ubiops_emulator.stats.requests["webhooks_update"] == 0
+    assert await ensure_alert_hook(session, "demo", "https://example.org/a", "Token b")
+    stored = ubiops_emulator.webhook("demo", "failure-alerts")
+    assert stored.headers[0].value == "Token b"
+    assert ubiops_emulator.stats.requests["webhooks_update"] == 1
     # A new URL is an update of the same webhook.
-    assert await ensure_alert_hook(session, "demo", "https://example.org/b", "Token a")
+    assert await ensure_alert_hook(session, "demo", "https://example.org/b", "Token b")
     assert ubiops_emulator.webhook("demo", "failure-alerts").url == "https://example.org/b"
 
 

@@ -9,15 +9,18 @@ import pytest
 from conftest import Sink, delivery_spec, webhook_spec
 
 from aioubiwebhooks import (
+    ApiConnectionError,
+    AuthenticationError,
     BulkProgress,
     ConflictError,
     NotAttemptedError,
     NotFoundError,
+    PermissionDeniedError,
     TestStatus,
     ValidationError,
     WebhooksSession,
 )
-from aioubiwebhooks.bulk import run_bulk
+from aioubiwebhooks.bulk import BulkStop, run_bulk
 from aioubiwebhooks.emulator import Emulator
 
 
@@ -90,8 +93,76 @@ async def test_delete_in_a_missing_project_fails_every_item(
     session: WebhooksSession, emulator: Emulator
 ) -> None:
     outcomes = await session.bulk_delete("no-such-project", ["a", "b", "c"])
-    assert all(isinstance(o.error, NotFoundError) for o in outcomes)
+    assert isinstance(outcomes[0].error, NotFoundError)
+    for outcome in outcomes[1:]:  # never sent: the first answer said the project is missing
+        assert isinstance(outcome.error, NotAttemptedError)
+        assert outcome.error.cause is outcomes[0].error
+    assert emulator.stats.requests == {"webhooks_delete": 1, "webhooks_list": 1}
+
+
+ITEMS = 200
+
+
+def doomed_job(session: WebhooksSession, call: str, project: str = "demo") -> Any:
+    """One bulk call of ``call``'s kind over ITEMS items."""
+    names = [f"hook-{i:03d}" for i in range(ITEMS)]
+    if call == "create":
+        return session.bulk_create(project, [webhook_spec(n) for n in names])
+    if call == "update":
+        return session.bulk_update(project, {n: {"timeout": 5} for n in names})
+    if call == "delete":
+        return session.bulk_delete(project, names)
+    return session.bulk_test(project, [delivery_spec("http://127.0.0.1:9/x")] * ITEMS)
+
+
+def assert_stopped_after_the_first(outcomes: list[Any], kind: type[Exception]) -> None:
+    assert len(outcomes) == ITEMS
+    first = outcomes[0].error
+    assert isinstance(first, kind)
+    for outcome in outcomes[1:]:
+        assert isinstance(outcome.error, NotAttemptedError)
+        assert outcome.error.cause is first
+        assert outcome.attempts == 0
+    assert kind.__name__ in str(outcomes[-1].error)
+
+
+@pytest.mark.parametrize("call", ["create", "update", "delete", "test"])
+async def test_a_refused_token_stops_a_job_after_the_first_answer(call: str) -> None:
+    async with (
+        Emulator(token="the-right-token") as emulator,
+        WebhooksSession("a-wrong-token", emulator.url) as session,
+    ):
+        outcomes = await doomed_job(session, call)
+        assert_stopped_after_the_first(outcomes, AuthenticationError)
+        assert emulator.stats.total_requests == 1
+
+
+@pytest.mark.parametrize("call", ["create", "update", "delete", "test"])
+async def test_a_missing_project_stops_a_job_after_one_check(
+    session: WebhooksSession, emulator: Emulator, call: str
+) -> None:
+    outcomes = await doomed_job(session, call, project="demo-typo")
+    assert_stopped_after_the_first(outcomes, NotFoundError)
+    assert emulator.stats.total_requests == 2  # the first item, and one list call
     assert emulator.stats.requests["webhooks_list"] == 1
+
+
+async def test_a_forbidden_answer_stops_a_job(session: WebhooksSession, emulator: Emulator) -> None:
+    emulator.faults.fail_next(ITEMS, status=403)
+    outcomes = await doomed_job(session, "create")
+    assert_stopped_after_the_first(outcomes, PermissionDeniedError)
+    assert emulator.stats.total_requests == 1
+
+
+async def test_a_404_for_one_item_stops_nothing(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    specs = [webhook_spec(f"h{i}") for i in range(6)]
+    specs[0]["object_name"] = "no-such-deployment"  # a 404 that concerns this item only
+    outcomes = await session.bulk_create("demo", specs, concurrency=2)
+    assert isinstance(outcomes[0].error, NotFoundError)
+    assert all(o.ok for o in outcomes[1:])
+    assert emulator.stats.requests["webhooks_list"] == 1  # checked once, not per item
 
 
 async def test_update_many(session: WebhooksSession) -> None:
@@ -186,3 +257,159 @@ async def test_check_webhook_fills_in_protected_values(
     )
     assert done.status is TestStatus.COMPLETED
     assert sink.bodies[-1]["event"] == "deployment_request_completed"
+
+
+def with_secret(value: str, **changes: Any) -> dict[str, Any]:
+    headers = [{"key": "Authorization", "value": value, "protected": True}]
+    return webhook_spec("rotated", headers=headers, **changes)
+
+
+async def test_a_changed_secret_is_sent_by_on_conflict_update(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    def stored_secret() -> str | None:
+        return emulator.webhook("demo", "rotated").headers[0].value
+
+    await session.bulk_create("demo", [with_secret("Token A")], on_conflict="update")
+    (same_but_secret,) = await session.bulk_create(
+        "demo", [with_secret("Token B")], on_conflict="update"
+    )
+    assert same_but_secret.ok
+    assert not same_but_secret.skipped  # the stored secret cannot be read: it is sent
+    assert stored_secret() == "Token B"
+
+    other = "http://127.0.0.1:9/other"
+    (moved,) = await session.bulk_create(
+        "demo", [with_secret("Token C", url=other)], on_conflict="update"
+    )
+    assert moved.ok
+    assert (emulator.webhook("demo", "rotated").url, stored_secret()) == (other, "Token C")
+
+    # Asked not to change the webhook, the call says the secret was not applied.
+    (left,) = await session.bulk_create(
+        "demo", [with_secret("Token D", url=other)], on_conflict="skip"
+    )
+    assert left.skipped
+    assert left.secrets_not_applied == ("Authorization",)
+    assert stored_secret() == "Token C"
+
+    # Without a protected value an unchanged webhook is still left alone.
+    await session.webhooks_create("demo", webhook_spec("plain"))
+    (plain,) = await session.bulk_create("demo", [webhook_spec("plain")], on_conflict="update")
+    assert plain.skipped
+    assert plain.secrets_not_applied == ()
+
+
+async def test_resuming_lists_once_and_decides_locally(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    specs = [webhook_spec(f"r{i:03d}") for i in range(300)]
+    await session.bulk_create("demo", specs[:200])  # an earlier run, interrupted
+    emulator.stats.reset()
+
+    resumed = await session.bulk_create("demo", specs, on_conflict="skip")
+    assert [o.skipped for o in resumed] == [True] * 200 + [False] * 100
+    assert all(o.ok for o in resumed)
+    assert resumed[0].value is not None
+    assert resumed[0].value.name == "r000"
+    assert emulator.stats.requests == {"webhooks_list": 1, "webhooks_create": 100}
+
+    emulator.stats.reset()
+    changed = [{**s, "timeout": 20} if i % 30 == 0 else s for i, s in enumerate(specs)]
+    updated = await session.bulk_create("demo", changed, on_conflict="update")
+    assert sum(1 for o in updated if o.ok and not o.skipped) == 10
+    assert emulator.stats.requests == {"webhooks_list": 1, "webhooks_update": 10}
+    assert emulator.webhook("demo", "r030").timeout == 20
+
+
+async def test_resuming_into_a_missing_project_sends_one_request(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    outcomes = await session.bulk_create(
+        "demo-typo", [webhook_spec(f"r{i}") for i in range(50)], on_conflict="skip"
+    )
+    assert isinstance(outcomes[0].error, NotFoundError)  # the list's answer, as the first item's
+    assert all(isinstance(o.error, NotAttemptedError) for o in outcomes[1:])
+    assert all(o.error.cause is outcomes[0].error for o in outcomes[1:])  # type: ignore[union-attr]
+    assert emulator.stats.requests == {"webhooks_list": 1}
+
+
+async def test_when_the_list_fails_each_item_finds_out_for_itself(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    await session.webhooks_create("demo", webhook_spec("there", timeout=3))
+    emulator.faults.fail_next(20, status=503, routes=["webhooks_list"])  # beyond every retry
+    outcomes = await session.bulk_create(
+        "demo", [webhook_spec("there", timeout=7), webhook_spec("new")], on_conflict="update"
+    )
+    assert all(o.ok for o in outcomes)
+    assert emulator.webhook("demo", "there").timeout == 7
+    assert emulator.stats.requests["webhooks_get"] == 1  # the 409, then a get
+    assert emulator.stats.requests["webhooks_update"] == 1
+
+
+async def test_a_stop_lets_calls_in_flight_finish_and_returns_every_outcome(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    emulator.faults.latency(0.05)
+    stop = BulkStop()
+
+    def progress(where: BulkProgress) -> None:
+        if where.done == 10:
+            stop.request(grace=10)
+
+    specs = [webhook_spec(f"s{i:03d}") for i in range(100)]
+    outcomes = await session.bulk_create("demo", specs, concurrency=4, progress=progress, stop=stop)
+    assert [o.item.name for o in outcomes] == [s["name"] for s in specs]
+    created = [o.item.name for o in outcomes if o.ok]
+    never = [o for o in outcomes if not o.ok]
+    assert 10 <= len(created) <= 13  # the tenth, and the three in flight with it
+    assert all(isinstance(o.error, NotAttemptedError) for o in never)
+    assert all(o.attempts == 0 for o in never)
+    assert "asked to stop" in str(never[0].error)
+    assert never[0].error.cause is None  # type: ignore[union-attr]
+    # What the outcomes say is what the server holds.
+    assert sorted(w.name for w in emulator.webhooks("demo")) == sorted(created)
+
+
+async def test_a_stop_whose_grace_runs_out_cancels_what_is_in_flight(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    emulator.faults.latency(5.0)
+    stop = BulkStop()
+    job = asyncio.ensure_future(
+        session.bulk_create("demo", [webhook_spec(f"g{i}") for i in range(20)], stop=stop)
+    )
+    await asyncio.sleep(0.2)  # the first create is waiting for its answer
+    stop.request(grace=0.1)
+    outcomes = await asyncio.wait_for(job, 5)
+    assert isinstance(outcomes[0].error, ApiConnectionError)
+    assert "stopped before the answer came" in str(outcomes[0].error)
+    assert outcomes[0].attempts == 1
+    assert all(isinstance(o.error, NotAttemptedError) for o in outcomes[1:])
+
+
+async def test_a_stop_requested_before_the_call_starts_nothing(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    stop = BulkStop()
+    stop.request()
+    outcomes = await session.bulk_delete("demo", ["a", "b"], stop=stop)
+    assert all(isinstance(o.error, NotAttemptedError) for o in outcomes)
+    assert emulator.stats.total_requests == 0
+
+
+async def test_a_name_taken_by_a_different_webhook_is_a_conflict_with_on_conflict_error(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    await session.webhooks_create("demo", webhook_spec("taken", timeout=5))
+    outcomes = await session.bulk_create(
+        "demo", [webhook_spec("taken", timeout=20), webhook_spec("free")], on_conflict="error"
+    )
+    assert isinstance(outcomes[0].error, ConflictError)
+    assert outcomes[0].error.status == 409
+    assert not outcomes[0].skipped
+    assert outcomes[1].ok
+    assert emulator.webhook("demo", "taken").timeout == 5  # left as it was
+    assert emulator.stats.requests["webhooks_get"] == 0  # no reconciling was asked for
+    assert "webhooks_update" not in emulator.stats.requests

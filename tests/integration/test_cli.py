@@ -175,9 +175,11 @@ def test_create_many_from_a_yaml_file(cli: Any, emu: EmulatorThread, tmp_path: P
     assert "error: 12 of 12 failed:" in again.err
     assert "ConflictError" in again.err
 
+    before = emu.emulator.stats.total_requests
     skipped = cli("create", "demo", "--file", str(path), "--on-conflict", "skip", "--json")
     assert skipped.code == 0
     assert skipped.json()["counts"] == {"exists": 12}
+    assert emu.emulator.stats.total_requests == before + 1  # one list call decides them all
 
 
 def test_create_from_a_json_file_with_one_spec(
@@ -213,6 +215,48 @@ def test_invalid_spec_file_names_the_field(cli: Any, emu: EmulatorThread, tmp_pa
     assert "hooks.json[1].timeout" in result.err
     assert "at most 30 seconds" in result.err
     assert result.json()["error"]["field"] == "hooks.json[1].timeout"
+    assert emu.emulator.stats.total_requests == 0
+
+
+def test_every_invalid_spec_in_a_file_is_reported(
+    cli: Any, emu: EmulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = [spec(f"hook-{i:03d}") for i in range(100)]
+    specs[3]["timeout"] = 99
+    specs[50]["url"] = "ftp://example.org"
+    specs[97]["enabled"] = "yes"
+    path = tmp_path / "hooks.yaml"
+    path.write_text(yaml.safe_dump(specs))
+    result = cli("create", "demo", "--file", str(path), "--json")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "error: ValidationError: 3 of 100 specs in hooks.yaml are invalid:",
+        "  hooks.yaml[3].timeout (webhook 'hook-003'): must be at most 30 seconds (got 99)",
+        "  hooks.yaml[50].url (webhook 'hook-050'): must be an absolute http(s) URL "
+        "(got 'ftp://example.org')",
+        "  hooks.yaml[97].enabled (webhook 'hook-097'): must be true or false (got 'yes')",
+    ]
+    problems = result.json()["error"]["problems"]
+    assert [(p["field"], p["webhook"]) for p in problems] == [
+        ("hooks.yaml[3].timeout", "hook-003"),
+        ("hooks.yaml[50].url", "hook-050"),
+        ("hooks.yaml[97].enabled", "hook-097"),
+    ]
+
+    # Protected values that are not set: every one, with the variable to set.
+    monkeypatch.delenv("TOKEN_A", raising=False)
+    monkeypatch.delenv("TOKEN_B", raising=False)
+    headers = [{"key": "Authorization", "value": "${TOKEN_A}", "protected": True}]
+    secrets = [
+        spec("a", headers=headers),
+        spec("b", headers=[{**headers[0], "value": "${TOKEN_B}"}]),
+    ]
+    path.write_text(yaml.safe_dump(secrets))
+    result = cli("create", "demo", "--file", str(path))
+    assert result.code == 2
+    assert "2 of 2 specs in hooks.yaml lack protected values" in result.err
+    assert "variable TOKEN_A not set" in result.err
+    assert "variable TOKEN_B not set" in result.err
     assert emu.emulator.stats.total_requests == 0
 
 
@@ -284,6 +328,29 @@ def test_missing_project_reports_not_found(cli: Any, emu: EmulatorThread) -> Non
     assert cli("get", "demo", "no-such-hook").code == 1
 
 
+@pytest.mark.parametrize(("project", "token", "error"), [
+    ("demo", "a-wrong-token-5f1e", "AuthenticationError"),
+    ("demo-misspelt", TOKEN, "NotFoundError"),
+])  # fmt: skip
+def test_a_doomed_create_sends_a_request_or_two_not_one_per_spec(
+    cli: Any, emu: EmulatorThread, tmp_path: Path, project: str, token: str, error: str
+) -> None:
+    path = tmp_path / "1000.yaml"
+    path.write_text(yaml.safe_dump([spec(f"hook-{i:04d}") for i in range(1000)]))
+    result = cli("create", project, "-f", str(path), "--token", token, "--json")
+    assert result.code == 1
+    doc = result.json()
+    assert doc["counts"] == {"failed": 1, "not attempted": 999}
+    assert doc["items"][1]["error"]["type"] == "NotAttemptedError"
+    assert emu.emulator.stats.total_requests <= 2  # the first create, and a project check
+    lines = result.err.splitlines()
+    assert lines[0] == "error: 1000 of 1000 failed:"
+    assert lines[1].startswith(f"  hook-0000: {error}: ")
+    assert lines[2].startswith("  999 not attempted: not started: an earlier answer showed ")
+    assert error in lines[2]
+    assert len(lines) == 3
+
+
 def test_unreachable_host_reports_connection_error(cli: Any, emu: EmulatorThread) -> None:
     result = cli("list", "demo", "--host", "http://127.0.0.1:9/v2.1")
     assert result.code == 1
@@ -338,6 +405,8 @@ def test_delete_fails_per_item_with_the_error(cli: Any, emu: EmulatorThread) -> 
     assert result.code == 1
     assert "error: 2 of 2 failed:" in result.err
     assert "  a: PermissionDeniedError:" in result.err
+    assert "  1 not attempted: " in result.err  # a 403 is what every item would get
+    assert emu.emulator.stats.total_requests == 1
 
 
 # --- test ----------------------------------------------------------------------------------
@@ -367,6 +436,14 @@ def test_test_a_stored_webhook_needs_its_protected_values(cli: Any, emu: Emulato
     missing = cli("test", "demo", "t", "--listen")
     assert missing.code == 2
     assert "--protected-header Authorization=VALUE" in missing.err
+    assert "listening" not in missing.err  # checked before the receiver starts
+    assert emu.emulator.stats.requests["webhook_tests_create"] == 0
+    bad_flags = cli("test", "demo", "--listen", "--object-type", "deployment",
+                    "--object-name", "demo-deployment", "--event", "deployment_request_completed",
+                    "--timeout", "99")  # fmt: skip
+    assert bad_flags.code == 2
+    assert "timeout" in bad_flags.err
+    assert "listening" not in bad_flags.err
     given = cli("test", "demo", "t", "--listen", "--protected-header", f"Authorization={SECRET}")
     assert given.code == 0, given.err
     first, second = given.out.splitlines()

@@ -142,6 +142,9 @@ def test_a_blocked_plan_changes_nothing(
     assert doc["error"]["type"] == "PlanBlockedError"
     assert doc["plan"]["blocked"][0]["variables"] == ["HOOK_TOKEN"]
     assert "error: PlanBlockedError:" in result.err
+    # The hint names the variable to set, not a flag that would not help.
+    assert "hint: set the environment variable HOOK_TOKEN the specs refer to" in result.err
+    assert "--protected" not in result.err
     assert emu.emulator.webhooks("demo") == []
 
     monkeypatch.setenv("HOOK_TOKEN", SECRET)
@@ -227,3 +230,91 @@ def test_create_file_resolves_protected_references(
     done = cli("create", "demo", "--file", str(path))
     assert done.code == 0
     assert emu.emulator.webhook("demo", "r").headers[0].value == f"Token {SECRET}"
+
+
+def test_a_large_blocked_plan_is_summed_up_on_stderr(
+    cli: Any, emu: EmulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOOK_TOKEN", raising=False)
+    path = tmp_path / "desired.json"
+    specs = [spec(f"hook-{i:03d}", headers=protected("${HOOK_TOKEN}")) for i in range(200)]
+    path.write_text(json.dumps(specs))
+    result = cli("plan", "demo", str(path))
+    assert result.code == 1
+    assert result.out.count("  x blocked 'hook-") == 200  # the details are on stdout
+    assert len(result.err) < 1000  # and stderr counts them and shows the first few
+    assert "200 webhook(s) need protected header values" in result.err
+    assert "; and 195 more" in result.err
+
+
+def test_fifty_secrets_come_from_one_protected_file(
+    cli: Any, emu: EmulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = [spec(f"hook-{i:02d}", headers=protected_unknown()) for i in range(50)]
+    (tmp_path / "desired.json").write_text(json.dumps(specs))
+    monkeypatch.setenv("HOOK_07_SECRET", "from-the-environment")
+    lines = ["# one secret per webhook", ""]
+    lines += [f"hook-{i:02d}/Authorization=secret-{i:02d}" for i in range(50) if i % 3]
+    lines += [f"export hook-{i:02d}/Authorization='quoted {i:02d}'" for i in range(0, 50, 3)]
+    at = lines.index("hook-07/Authorization=secret-07")
+    lines[at] = "hook-07/Authorization=${HOOK_07_SECRET}"
+    (tmp_path / "secrets.env").write_text("\n".join(lines) + "\n")
+    result = cli("apply", "demo", str(tmp_path / "desired.json"),
+                 "--protected-file", str(tmp_path / "secrets.env"))  # fmt: skip
+    assert result.code == 0, result.err
+    stored = {h.name: h.headers[0].value for h in emu.emulator.webhooks("demo")}
+    assert stored["hook-01"] == "secret-01"
+    assert stored["hook-03"] == "quoted 03"
+    assert stored["hook-07"] == "from-the-environment"
+    assert len(stored) == 50
+    assert "secret-" not in result.out + result.err
+    assert "quoted" not in result.out + result.err
+
+    # The same as a JSON object, for a copy to another project.
+    emu.emulator.add_project("prod", deployments={"demo-deployment": ["v1"]})
+    as_json = tmp_path / "secrets.json"
+    as_json.write_text(json.dumps({"Authorization": "copied-secret"}))
+    copied = cli("copy", "demo", "prod", "--protected-file", str(as_json))
+    assert copied.code == 0, copied.err
+    assert {h.headers[0].value for h in emu.emulator.webhooks("prod")} == {"copied-secret"}
+
+
+def protected_unknown() -> list[dict[str, Any]]:
+    return [{"key": "Authorization", "value": None, "protected": True}]
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("A=1\nno equals sign here\n", "secrets.env: line 2: expected KEY=VALUE"),
+    ("A=1\n# c\nA=2\n", "secrets.env: line 3: A is given twice"),
+    ("hook-00/Authorization=x\n", "'hook-00/Authorization' is given by --protected and"),
+    ("Authorization=\n", "protected_values['Authorization']: must map"),
+])  # fmt: skip
+def test_a_bad_protected_file_is_refused_before_any_request(
+    cli: Any, emu: EmulatorThread, tmp_path: Path, content: str, expected: str
+) -> None:
+    desired = [spec("hook-00", headers=protected_unknown())]
+    (tmp_path / "desired.json").write_text(json.dumps(desired))
+    path = tmp_path / "secrets.env"
+    path.write_text(content.replace("no equals sign here", "s3cret-not-shown"))
+    result = cli("plan", "demo", str(tmp_path / "desired.json"), "--protected-file", str(path),
+                 "--protected", "hook-00/Authorization=flag-value")  # fmt: skip
+    assert result.code == 2
+    assert expected in result.err
+    assert "s3cret-not-shown" not in result.err
+    assert emu.emulator.stats.total_requests == 0
+
+
+def test_apply_without_prune_keeps_webhooks_no_spec_names(
+    cli: Any, emu: EmulatorThread, tmp_path: Path
+) -> None:
+    seed(cli, tmp_path, spec("kept"), spec("extra"))
+    path = tmp_path / "desired.json"
+    path.write_text(json.dumps([spec("kept", timeout=12)]))
+    applied = cli("apply", "demo", str(path))
+    assert applied.code == 0, applied.err
+    assert "- delete" not in applied.out
+    assert "0 to delete" in applied.out
+    assert sorted(h.name for h in emu.emulator.webhooks("demo")) == ["extra", "kept"]
+    pruned = cli("apply", "demo", str(path), "--prune")
+    assert "  - delete  extra" in pruned.out
+    assert [h.name for h in emu.emulator.webhooks("demo")] == ["kept"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,17 @@ from aioubiwebhooks.migrate import (
 )
 
 SECRET = "s3cret-value-that-must-not-leak"
+
+
+MASK = "*****"
+
+
+@pytest.fixture(params=[None, MASK], ids=["null", "mask"])
+async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[Emulator]:
+    """No source says whether a read returns a protected value as null or as a mask, so
+    every test here runs against both."""
+    async with Emulator(protected_mask=request.param) as emu:
+        yield emu
 
 
 def protected(key: str, value: str | None) -> dict[str, Any]:
@@ -91,10 +103,13 @@ async def test_export_round_trip_plans_nothing(
     session: WebhooksSession, emulator: Emulator, fmt: SpecFormat, tmp_path: Path
 ) -> None:
     await seed_varied(session)
+    read_back = (await session.webhooks_get("demo", "zeta")).headers[1].value
+    assert read_back == emulator.state.protected_mask  # null, or the mask
     exported = await export(session, "demo")
     text = dump_specs(exported, format=fmt)
 
     assert SECRET not in text
+    assert MASK not in text  # a mask is no value: it is written as unknown
     assert emulator.token not in text
     assert [s["name"] for s in exported] == ["alpha", "mid", "zeta"]
     zeta = exported[2]
@@ -145,7 +160,9 @@ def test_load_specs_names_the_spec_and_field(tmp_path: Path) -> None:
         load_specs(json.dumps([webhook_spec("x"), webhook_spec("x")]))
     with pytest.raises(ValidationError, match="must be a list of webhook specs, or one spec"):
         load_specs("just some text\n")
-    with pytest.raises(ValidationError, match=r"specs\[0\]\.url: is required"):
+    with pytest.raises(
+        ValidationError, match=r"specs\[0\]\.url \(webhook 'just-one'\): is required"
+    ):
         load_specs("name: just-one\n")  # one spec, missing its fields
     assert load_specs(json.dumps(webhook_spec("one")))[0]["name"] == "one"
     with pytest.raises(ValidationError, match="not valid JSON or YAML"):
@@ -191,25 +208,36 @@ async def test_plan_sorts_every_webhook_into_its_category(
     assert writes(emulator) == 4  # only the seeding
 
     assert result.creates == (Create("new", WebhookCreate.from_dict(webhook_spec("new"))),)
-    (update,) = result.updates
+    same, update = result.updates
     assert isinstance(update, Update)
     assert update.name == "stale"
     assert update.changes == {"timeout": (5, 20), "labels": ({"a": "1"}, {"a": "2"})}
     assert update.update.changed_fields() == ("labels", "timeout")
+    assert update.secrets == ()
+    # A known protected value is sent: the stored one cannot be read to compare.
+    assert (same.name, same.changes, same.secrets) == ("same", {}, ("Authorization",))
+    assert same.update.changed_fields() == ("headers",)
     (replace,) = result.replaces
     assert isinstance(replace, Replace)
     assert set(replace.changes) == {"object_type", "object_name", "event"}
     assert result.deletes == (Delete("extra"),)
-    assert result.unchanged == ("same",)
+    assert result.unchanged == ()
     (blocked,) = result.blocked
     assert isinstance(blocked, Blocked)
     assert (blocked.name, blocked.action) == ("needs-secret", "create")
     assert blocked.headers == ("Authorization",)
     assert blocked.variables == ("MISSING_VAR",)
 
+    assert same.changes == {}
+    stored_headers = [h.value for u in result.updates for h in u.update.headers or ()]
+    assert MASK not in stored_headers  # what is sent is the spec's value, or None (keep)
     summary = result.summary()
-    assert "1 to create, 1 to update, 1 to replace, 1 to delete, 1 unchanged, 1 blocked" in summary
-    assert '~ update  stale: labels {"a": "1"} -> {"a": "2"}; timeout 5 -> 20' in summary
+    assert MASK not in summary + json.dumps(result.to_dict())
+    assert "1 to create, 2 to update, 1 to replace, 1 to delete, 0 unchanged, 1 blocked" in summary
+    assert '~ update  stale: labels {"a": "1"} -> {"a": "2"}; timeout 5 -> 20\n' in summary
+    assert "~ update  same: protected Authorization sent (the stored value cannot be read)" in (
+        summary
+    )
     assert "MISSING_VAR" in summary
     as_json = json.dumps(result.to_dict())
     assert "another-secret" not in as_json
@@ -251,7 +279,7 @@ async def test_apply_refuses_a_blocked_plan_naming_webhooks_headers_and_variable
     assert [w.name for w in emulator.webhooks("demo")] == ["has-one"]
 
 
-async def test_apply_carries_out_the_plan_and_the_second_one_is_empty(
+async def test_apply_carries_out_the_plan_and_the_second_sends_only_known_secrets(
     session: WebhooksSession, emulator: Emulator
 ) -> None:
     await session.bulk_create(
@@ -293,16 +321,24 @@ async def test_apply_carries_out_the_plan_and_the_second_one_is_empty(
     assert stored["moved"].headers[0].value == "tok"
     assert stored["created"].headers[0].value == "k-tok"
 
-    count = emulator.stats.total_requests
+    # Planned again, only the known protected values are sent (they cannot be compared);
+    # the unknown one is kept, and nothing else is left to do.
     second = await plan(session, "demo", desired, prune=True, environ=environ)
-    assert second.is_empty, second.summary()
+    assert [(u.name, u.changes, u.secrets) for u in second.updates] == [
+        ("created", {}, ("X-Key",)),
+        ("moved", {}, ("Authorization",)),
+    ]
+    assert second.counts() | {"update": 2, "unchanged": 1} == second.counts()
+    assert (len(second.creates), len(second.replaces), len(second.blocked)) == (0, 0, 0)
+    assert second.unchanged == ("keep-secret",)
+    count = emulator.stats.total_requests
     again = await apply(session, second)
     assert again.ok
-    assert again.outcomes == ()
-    assert emulator.stats.total_requests == count + 1  # the list call of the plan only
+    assert emulator.stats.total_requests == count + 2
+    assert emulator.webhook("demo", "keep-secret").headers[0].value == SECRET
 
 
-async def test_rotating_a_secret_is_an_explicit_choice(
+async def test_a_changed_secret_is_sent_and_never_reported_as_unchanged(
     session: WebhooksSession, emulator: Emulator
 ) -> None:
     await session.webhooks_create(
@@ -310,14 +346,18 @@ async def test_rotating_a_secret_is_an_explicit_choice(
     )
     desired = [webhook_spec("hook", headers=[protected("Authorization", "${NEW}")])]
     environ = {"NEW": SECRET}
-    assert (await plan(session, "demo", desired, environ=environ)).is_empty
-    rotate = await plan(session, "demo", desired, environ=environ, rotate_secrets=True)
+    rotate = await plan(session, "demo", desired, environ=environ)
+    assert rotate.unchanged == ()
     (update,) = rotate.updates
-    assert set(update.changes) == {"headers"}
+    assert update.secrets == ("Authorization",)
     assert SECRET not in json.dumps(rotate.to_dict()) + rotate.summary()
-    assert '"<hidden>"' in json.dumps(rotate.to_dict())
+    assert rotate.to_dict()["updates"][0]["secrets"] == ["Authorization"]
     assert (await apply(session, rotate)).ok
     assert emulator.webhook("demo", "hook").headers[0].value == SECRET
+    # The old keyword changes nothing now, and says so.
+    with pytest.warns(DeprecationWarning, match="rotate_secrets"):
+        again = await plan(session, "demo", desired, environ=environ, rotate_secrets=True)
+    assert again.updates == rotate.updates
 
 
 async def test_a_partial_apply_is_finished_by_planning_again(
@@ -493,3 +533,211 @@ async def test_copy_refuses_bad_arguments_before_any_request(
     with pytest.raises(ValidationError, match="protected_values"):
         await copy(session, "demo", session, "demo", protected_values={"K": ""})
     assert emulator.stats.total_requests == 0
+
+
+async def test_a_create_that_meets_its_twin_sends_the_secret_it_carries(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    desired = [webhook_spec("twin", headers=[protected("Authorization", "${TOKEN}")])]
+    stale = await plan(session, "demo", desired, environ={"TOKEN": "new-secret"})
+    await session.webhooks_create(
+        "demo", webhook_spec("twin", headers=[protected("Authorization", "other-secret")])
+    )
+    (outcome,) = (await apply(session, stale)).outcomes
+    assert outcome.ok
+    assert not outcome.skipped  # not "already so": the stored secret could not be compared
+    assert emulator.webhook("demo", "twin").headers[0].value == "new-secret"
+
+
+def hundred_specs_three_bad() -> list[dict[str, Any]]:
+    specs = [webhook_spec(f"hook-{i:03d}") for i in range(100)]
+    specs[7]["timeout"] = 99
+    specs[42]["event"] = "pipeline_request_failed"  # the wrong object type for the event
+    specs[88]["headers"] = [{"key": "", "value": "x"}, plain("X-Fine", "1")]
+    specs[99]["name"] = "hook-000"  # a name given twice
+    return specs
+
+
+def test_every_invalid_spec_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "hooks.json"
+    path.write_text(json.dumps(hundred_specs_three_bad()))
+    with pytest.raises(ValidationError) as caught:
+        load_specs(path)
+    error = caught.value
+    assert [(p.field, p.webhook) for p in error.problems] == [
+        ("hooks.json[7].timeout", "hook-007"),
+        ("hooks.json[42].event", "hook-042"),
+        ("hooks.json[88].headers[0].key", "hook-088"),
+        ("hooks.json[99].name", None),
+    ]
+    assert error.problems[0].rule == "must be at most 30 seconds"
+    assert error.problems[3].rule == "repeats the name of hooks.json[0]"
+    message = str(error)
+    assert message.startswith("4 of 100 specs in hooks.json are invalid: ")
+    assert "hooks.json[7].timeout (webhook 'hook-007'): must be at most 30" in message
+    assert message.endswith("; and 1 more")
+    assert error.field == "hooks.json[7].timeout"  # the first problem's
+
+
+async def test_plan_and_bulk_create_report_every_invalid_spec_before_any_request(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    specs = hundred_specs_three_bad()
+    with pytest.raises(ValidationError) as planned:
+        await plan(session, "demo", specs)
+    assert len(planned.value.problems) == 4
+    assert planned.value.summary == "4 of 100 specs are invalid"
+    with pytest.raises(ValidationError) as created:
+        await session.bulk_create("demo", specs)
+    assert [p.field for p in created.value.problems] == [
+        "items[7].timeout",
+        "items[42].event",
+        "items[88].headers[0].key",
+        "items[99].name",
+    ]
+    assert emulator.stats.total_requests == 0
+
+
+# --- replacing without losing a webhook --------------------------------------------------------
+
+
+def moved(name: str) -> dict[str, Any]:
+    """The spec of ``name`` on the pipeline: a change only a replacement makes."""
+    return webhook_spec(
+        name,
+        object_type="pipeline",
+        object_name="demo-pipeline",
+        event="pipeline_request_completed",
+        headers=[protected("Authorization", "${TOKEN}")],
+    )
+
+
+async def seed_five(session: WebhooksSession) -> list[dict[str, Any]]:
+    names = [f"swap-{i}" for i in range(5)]
+    await session.bulk_create(
+        "demo", [webhook_spec(n, headers=[protected("Authorization", "old")]) for n in names]
+    )
+    return [moved(n) for n in names]
+
+
+def objects(emulator: Emulator) -> dict[str, str]:
+    return {w.name: w.object_name for w in emulator.webhooks("demo")}
+
+
+ENV = {"TOKEN": "new-secret"}
+
+
+async def test_a_replacement_whose_create_fails_keeps_the_old_webhook(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    desired = await seed_five(session)
+    first = await plan(session, "demo", desired, environ=ENV, prune=True)
+    assert [r.name for r in first.replaces] == [f"swap-{i}" for i in range(5)]
+    assert "(made anew under a temporary name, then swapped in)" in first.summary()
+    emulator.faults.fail_next(5, status=500, routes=["webhooks_create"])
+    failed = await apply(session, first)
+    assert len(failed.failed) == 5
+    # Nothing was deleted: every webhook is there, as it was.
+    assert objects(emulator) == {f"swap-{i}": "demo-deployment" for i in range(5)}
+
+    done = await apply(session, await plan(session, "demo", desired, environ=ENV, prune=True))
+    assert done.ok, done.summary()
+    assert objects(emulator) == {f"swap-{i}": "demo-pipeline" for i in range(5)}
+    assert {w.headers[0].value for w in emulator.webhooks("demo")} == {"new-secret"}
+    last = await plan(session, "demo", desired, environ=ENV, prune=True)
+    assert (last.creates, last.replaces, last.deletes) == ((), (), ())
+
+
+@pytest.mark.parametrize("failing", ["webhooks_delete", "webhooks_update"])
+async def test_a_replacement_cut_short_is_finished_by_the_next_apply(
+    session: WebhooksSession, emulator: Emulator, failing: str
+) -> None:
+    desired = await seed_five(session)
+    first = await plan(session, "demo", desired, environ=ENV, prune=True)
+    emulator.faults.fail_next(5, status=500, routes=[failing])  # the delete, or the rename
+    cut_short = await apply(session, first)
+    assert len(cut_short.failed) == 5
+    left = objects(emulator)
+    temporary = {name for name in left if "-replacing-" in name}
+    assert len(temporary) == 5  # each new webhook waits under its temporary name
+    assert all(value == "demo-pipeline" for name, value in left.items() if name in temporary)
+
+    again = await plan(session, "demo", desired, environ=ENV, prune=True)
+    assert [r.name for r in again.replaces] == [f"swap-{i}" for i in range(5)]
+    assert all(r.resumed for r in again.replaces)
+    assert again.deletes == ()  # the temporary webhooks are not pruned as strangers
+    if failing == "webhooks_update":
+        assert again.creates == ()  # the names are missing, yet nothing is made twice
+        assert "finishing a replacement that was cut short" in again.summary()
+    assert (await apply(session, again)).ok
+    assert objects(emulator) == {f"swap-{i}": "demo-pipeline" for i in range(5)}
+
+
+async def test_a_leftover_of_a_replacement_no_longer_needed_is_deleted(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    from aioubiwebhooks.migrate._replace import replacement_name
+
+    await session.webhooks_create("demo", webhook_spec("kept"))
+    await session.webhooks_create("demo", webhook_spec(replacement_name("kept")))
+    the_plan = await plan(session, "demo", [webhook_spec("kept")])  # no prune asked
+    assert the_plan.deletes == (Delete(replacement_name("kept")),)
+    assert the_plan.unchanged == ("kept",)
+    assert (await apply(session, the_plan)).ok
+    assert [w.name for w in emulator.webhooks("demo")] == ["kept"]
+    assert len(replacement_name("x" * 64)) == 64
+    assert replacement_name("a" * 64) != replacement_name("a" * 63 + "b")
+
+
+async def test_a_protected_value_read_from_the_api_is_never_taken_for_the_value(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    await session.webhooks_create(
+        "demo", webhook_spec("src", headers=[protected("Authorization", SECRET)])
+    )
+    # Copied, whatever the read held: unknown, so blocked, never the read value.
+    with pytest.raises(PlanBlockedError):
+        await copy(session, "demo", session, "demo", rename={"src": "dst"})
+    assert [w.name for w in emulator.webhooks("demo")] == ["src"]
+    # Applied from an export: unknown, so kept as stored (sent as null).
+    exported = await export(session, "demo")
+    exported[0]["url"] = "https://example.org/moved"
+    exported[0]["headers"].append(plain("X-Added", "1"))
+    the_plan = await plan(session, "demo", exported)
+    (change,) = the_plan.to_dict()["updates"]
+    assert change["changes"]["headers"]["stored"] == [protected("Authorization", None)]
+    assert change["changes"]["headers"]["wanted"][0] == protected("Authorization", None)
+    result = await apply(session, the_plan)
+    assert result.ok
+    stored = emulator.webhook("demo", "src")
+    assert (stored.url, stored.headers[0].value) == ("https://example.org/moved", SECRET)
+
+
+# --- pruning is asked for, never assumed -------------------------------------------------------
+
+
+async def test_a_plan_prunes_only_when_asked(session: WebhooksSession, emulator: Emulator) -> None:
+    await session.bulk_create("demo", [webhook_spec("kept"), webhook_spec("extra")])
+    desired = [webhook_spec("kept")]
+    kept = await plan(session, "demo", desired)
+    assert kept.deletes == ()
+    assert kept.is_empty
+    assert "extra" not in kept.summary() + json.dumps(kept.to_dict())
+    pruned = await plan(session, "demo", desired, prune=True)
+    assert pruned.deletes == (Delete("extra"),)
+    assert "  - delete  extra" in pruned.summary()
+    assert sorted(w.name for w in emulator.webhooks("demo")) == ["extra", "kept"]  # unchanged
+
+
+async def test_apply_deletes_only_what_a_pruning_plan_names(
+    session: WebhooksSession, emulator: Emulator
+) -> None:
+    await session.bulk_create("demo", [webhook_spec("kept"), webhook_spec("extra")])
+    desired = [webhook_spec("kept", timeout=12)]
+    result = await apply(session, await plan(session, "demo", desired))
+    assert [o.item.kind for o in result.outcomes] == ["update"]
+    assert sorted(w.name for w in emulator.webhooks("demo")) == ["extra", "kept"]
+    assert emulator.stats.requests["webhooks_delete"] == 0
+    result = await apply(session, await plan(session, "demo", desired, prune=True))
+    assert [(o.item.kind, o.item.name) for o in result.outcomes] == [("delete", "extra")]
+    assert [w.name for w in emulator.webhooks("demo")] == ["kept"]

@@ -294,9 +294,7 @@ async def test_export_files_plans_and_apply_results_hold_no_secret(
             text = dump_specs(desired, format=fmt)
             assert "${HOOK_TOKEN}" in text
             scan.texts.append((f"dump {fmt}", text))
-        the_plan = await plan(
-            session, "demo", desired, environ={"HOOK_TOKEN": ENV_SECRET}, rotate_secrets=True
-        )
+        the_plan = await plan(session, "demo", desired, environ={"HOOK_TOKEN": ENV_SECRET})
         assert the_plan.creates
         assert the_plan.updates
         scan.add("plan", the_plan, the_plan.summary(), json.dumps(the_plan.to_dict()))

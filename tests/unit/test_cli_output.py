@@ -28,6 +28,8 @@ from aioubiwebhooks._cli.output import (
     error_info,
     format_table,
 )
+from aioubiwebhooks._cli.progress import duration
+from aioubiwebhooks._ratelimit import Pacer
 from aioubiwebhooks.cli import build_parser
 
 
@@ -165,3 +167,29 @@ def test_update_flags_that_contradict_are_usage_errors() -> None:
         options.update_spec(_update_args("--label", "a=1", "--clear-labels"))
     with pytest.raises(UsageError):
         options.update_spec(_update_args())
+
+
+def test_the_bar_shows_rate_time_left_and_a_rate_limit_wait() -> None:
+    pacer = Pacer("auto")
+    now = [100.0]
+    bar = ProgressBar(Terminal(), "creating", enabled=True, pacer=pacer, clock=lambda: now[0])
+    halfway = BulkProgress(done=100, total=300, failed=2)
+    assert bar.line(halfway, 120.0) == (
+        "creating [#########-------------------] 100/300  2 failed  5.0/s  about 40s left"
+    )
+    # The budget of the window is spent: the wait counts down with the clock.
+    pacer.state.limit, pacer.state.used, pacer.state.window_end = 300, 300, 162.5
+    assert bar.line(halfway, 120.0).endswith("  rate limit: next window in 43s")
+    assert bar.line(halfway, 160.0).endswith("  rate limit: next window in 3s")
+    assert "rate limit" not in bar.line(halfway, 163.0)  # the window is over
+    pacer.state.blocked_until = 200.0  # a 429 holds every request
+    assert bar.line(halfway, 110.0).endswith("rate limit: next window in 1m30s")
+    # The finished bar shows the counts alone.
+    assert bar.line(BulkProgress(300, 300, 2), 200.0).endswith("] 300/300  2 failed")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(0, "0s"), (41.2, "42s"), (365, "6m05s"), (7380, "2h03m")]
+)
+def test_durations_read_at_a_glance(seconds: float, shown: str) -> None:
+    assert duration(seconds) == shown

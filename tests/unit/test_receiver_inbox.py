@@ -226,7 +226,7 @@ async def test_wait_for_finds_an_event_that_already_arrived_and_handles_it() -> 
     assert found.request_id == "b"
     assert box.stats.queued == 1  # "b" left the stream: wait_for handled it
     assert (await box.get()).request_id == "a"
-    assert [e.request_id for e in await box.pending()] == ["a"]
+    assert await box.pending() == []
     # the history still has both, for another wait_for
     again = await box.wait_for(lambda e: e.request_id == "b", timeout=1, description="b")
     assert again is found
