@@ -130,7 +130,9 @@ HAND_MUTANTS: tuple[HandMutant, ...] = (
         path="aioubiwebhooks/session.py",
         old='user_agent=user_agent or f"aioubiwebhooks/{__version__}"',
         new='user_agent=f"aioubiwebhooks/{__version__}"',
-        tests=("tests/integration/test_transport.py::test_the_user_agent_setting_reaches_the_wire",),
+        tests=(
+            "tests/integration/test_transport.py::test_the_user_agent_setting_reaches_the_wire",
+        ),
     ),
     HandMutant(
         key="connection-limit-ignored",
@@ -138,7 +140,9 @@ HAND_MUTANTS: tuple[HandMutant, ...] = (
         path="aioubiwebhooks/_aiohttp_transport.py",
         old="limit=self._connection_limit,",
         new="limit=100,",
-        tests=("tests/integration/test_transport.py::test_the_connection_limit_reaches_the_connector",),
+        tests=(
+            "tests/integration/test_transport.py::test_the_connection_limit_reaches_the_connector",
+        ),
     ),
     HandMutant(
         key="await-tests-leaves-waits-running",
@@ -146,7 +150,9 @@ HAND_MUTANTS: tuple[HandMutant, ...] = (
         path="aioubiwebhooks/_polling.py",
         old="            task.cancel()\n",
         new="            pass\n",
-        tests=("tests/integration/test_polling.py::test_a_plain_break_out_of_await_tests_also_stops_the_waits",),
+        tests=(
+            "tests/integration/test_polling.py::test_a_plain_break_out_of_await_tests_also_stops_the_waits",
+        ),
     ),
     HandMutant(
         key="prune-unasked",
