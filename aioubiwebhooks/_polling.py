@@ -1,38 +1,35 @@
-"""Waiting for webhook tests: how often to poll, and the waits built on it.
+"""Waiting for webhook tests: ``await_test``, ``watch_test`` and ``await_tests``.
 
-Polling is not retrying: a pending test is not a failure, and its schedule is
-chosen to notice the end soon after it happens while asking few times. Polls
-go through the session, so they share its rate-limit budget and its transport
-retries (a transient error while polling does not end the wait).
-
-Why a factor of 1.6 by default: poll times are running sums of delays that grow by
-``factor``. A smaller factor notices the end sooner but polls more often; a larger one
-polls less but later. With 1.6 a test that ends at a random moment is noticed, in
-the median, about 30 % of its pending time late (pending times spread over 50 ms to
-5 s), and it takes at most ``log2(pending / initial_delay) + 3`` polls for pending
-times up to about 11 s. Factor 1.5 notices within about 25 % but needs one poll more
-than that bound from about 5 s on. ``benchmarks/RESULTS.md`` has the measurements.
+Polling is not retrying: a pending test is not a failure. Polls go through the session,
+so they share its rate-limit budget and its transport retries (a transient error while
+polling does not end the wait). How often to ask is the :class:`PollSchedule`'s
+business (``_schedule.py``); a wait that is given the receiver its test delivers to
+also asks as soon as the delivery arrives (``_arrivals.py``), and then needs the
+schedule only as a fallback for deliveries that never come (a refused one, say).
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
+import contextlib
 import time
-import warnings
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import Final
 
 import anyio
-import attrs
 
+from ._arrivals import Arrivals, DeliverySource, after_delivery
 from ._endpoints import WebhooksAPI
 from ._outcome import Outcome
-from ._retry import is_testing
+from ._schedule import LEGACY_POLL_SETTINGS, PollSchedule, schedule_from
 from .errors import TestFailedError, TestTimeoutError, UbiOpsError, ValidationError
+from .events import WebhookEvent
 from .models import TestStatus, WebhookTestDetail
 
 __all__ = [
     "LEGACY_POLL_SETTINGS",
+    "RECEIVER_FALLBACK",
+    "DeliverySource",
     "PollSchedule",
     "await_test",
     "await_tests",
@@ -40,72 +37,9 @@ __all__ = [
     "watch_test",
 ]
 
-
-@attrs.frozen
-class PollSchedule:
-    """Delays between polls: ``initial_delay``, growing by ``factor`` up to ``max_delay``.
-
-    With ``jitter`` each delay is spread by +-10 %, so many waits started together
-    do not poll in lock step. In testing mode (:func:`~aioubiwebhooks.set_testing`)
-    every delay is zero.
-    """
-
-    initial_delay: float = 0.1
-    max_delay: float = 5.0
-    factor: float = 1.6
-    jitter: bool = True
-
-    def __attrs_post_init__(self) -> None:
-        if not self.initial_delay > 0:
-            raise ValidationError("initial_delay", "must be positive", self.initial_delay)
-        if not self.max_delay >= self.initial_delay:
-            raise ValidationError("max_delay", "must be at least initial_delay", self.max_delay)
-        if not self.factor >= 1:
-            raise ValidationError("factor", "must be at least 1", self.factor)
-
-    def delays(self, rng: random.Random | None = None) -> Iterator[float]:
-        """The delays, one per poll, forever (zero while testing mode is on)."""
-        draw = rng or random
-        delay = self.initial_delay
-        while True:
-            if is_testing():
-                yield 0.0
-            else:
-                yield delay * draw.uniform(0.9, 1.1) if self.jitter else delay
-            delay = min(self.max_delay, delay * self.factor)
-
-
-LEGACY_POLL_SETTINGS = frozenset(a.name for a in attrs.fields(PollSchedule))
-"""The keyword arguments the waits took before ``schedule=`` (deprecated)."""
-
-
-def schedule_from(
-    schedule: PollSchedule | None,
-    legacy: Mapping[str, float],
-    *,
-    caller: str,
-    stacklevel: int = 3,
-) -> PollSchedule | None:
-    """The schedule a wait uses, accepting the deprecated loose keyword arguments.
-
-    ``legacy`` holds the keyword arguments a wrapper collected besides its own;
-    the old poll settings among them build a schedule (with a DeprecationWarning),
-    anything else is a TypeError, as for any unknown keyword argument.
-    """
-    if not legacy:
-        return schedule
-    unknown = sorted(set(legacy) - LEGACY_POLL_SETTINGS)
-    if unknown:
-        raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}")
-    if schedule is not None:
-        raise TypeError(f"{caller}(): give schedule= or {', '.join(sorted(legacy))}, not both")
-    given = ", ".join(f"{name}=..." for name in sorted(legacy))
-    warnings.warn(
-        f"{caller}({given}) is deprecated; pass schedule=PollSchedule({given}) instead",
-        DeprecationWarning,
-        stacklevel=stacklevel,
-    )
-    return PollSchedule(**legacy)  # type: ignore[arg-type]
+RECEIVER_FALLBACK: Final = PollSchedule(initial_delay=1.0, max_delay=30.0, factor=2.0)
+"""The schedule of a wait that watches a receiver: deliveries say when to poll, so the
+schedule only catches what never arrives (polls at about 1, 3, 7, 15 and 31 s)."""
 
 
 async def watch_test(
@@ -116,35 +50,63 @@ async def watch_test(
     timeout: float = 60.0,
     schedule: PollSchedule | None = None,
     raise_on_failure: bool = False,
+    receiver: DeliverySource | None = None,
+    matches: Callable[[WebhookEvent], bool] | None = None,
 ) -> AsyncIterator[WebhookTestDetail]:
     """Yield each status change of a webhook test, ending after the final one.
 
     Raises TestTimeoutError (with the last status seen) past ``timeout`` seconds,
-    and TestFailedError on ``failed`` when ``raise_on_failure`` is set.
+    and TestFailedError on ``failed`` when ``raise_on_failure`` is set. With a
+    ``receiver`` (where the test delivers), a delivery reaching it that ``matches``
+    (any, by default) brings the next poll forward; ``schedule`` then defaults to
+    :data:`RECEIVER_FALLBACK`.
     """
     if not timeout > 0:
         raise ValidationError("timeout", "must be a positive number of seconds", timeout)
-    delays = (schedule or PollSchedule()).delays()
+    if schedule is None:
+        schedule = PollSchedule() if receiver is None else RECEIVER_FALLBACK
     deadline = time.monotonic() + timeout
+    arrivals = watcher = None
+    if receiver is not None:
+        arrivals = Arrivals(receiver, matches, description=f"a delivery of webhook test {test_id}")
+        watcher = asyncio.ensure_future(arrivals.watch(timeout + 1.0))
+    fallback = schedule.delays()
+    delays: Iterator[float] = fallback
     last: WebhookTestDetail | None = None
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise _timed_out(test_id, last, timeout)
-        await asyncio.sleep(min(next(delays), left))
-        # Not asyncio.wait_for: before Python 3.12 it swallows a cancellation that arrives
-        # as the poll completes, and the wait would go on polling after being cancelled.
-        with anyio.move_on_after(max(deadline - time.monotonic(), 0.001)) as poll:
-            detail = await session.webhook_tests_get(project_name, test_id)
-        if poll.cancelled_caught:
-            raise _timed_out(test_id, last, timeout)
-        if last is None or detail.status != last.status:
-            last = detail
-            if detail.status == TestStatus.FAILED and raise_on_failure:
-                raise TestFailedError(test_id, detail.error_message, detail)
-            yield detail
-        if detail.is_final:  # an unknown status is final too: it may never change
-            return
+    try:
+        while True:
+            delay = next(delays, None)
+            if delay is None:  # the polls after a delivery are done: back to the schedule
+                delays = fallback
+                delay = next(delays)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _timed_out(test_id, last, timeout)
+            if arrivals is None:
+                await asyncio.sleep(min(delay, left))
+            elif await arrivals.wait(min(delay, left)):
+                delays = after_delivery()
+                await asyncio.sleep(min(next(delays), max(deadline - time.monotonic(), 0.0)))
+            # Not asyncio.wait_for: before Python 3.12 it swallows a cancellation that
+            # arrives as the poll completes, and the wait would go on polling.
+            with anyio.move_on_after(max(deadline - time.monotonic(), 0.001)) as poll:
+                detail = await session.webhook_tests_get(project_name, test_id)
+            if poll.cancelled_caught:
+                raise _timed_out(test_id, last, timeout)
+            if last is None or detail.status != last.status:
+                last = detail
+                if detail.status == TestStatus.FAILED and raise_on_failure:
+                    raise TestFailedError(test_id, detail.error_message, detail)
+                yield detail
+            if detail.is_final:  # an unknown status is final too: it may never change
+                return
+            if arrivals is not None and arrivals.take():  # it arrived during the poll
+                delays = after_delivery()
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
 
 def _timed_out(test_id: str, last: WebhookTestDetail | None, timeout: float) -> TestTimeoutError:
@@ -159,8 +121,10 @@ async def await_test(
     timeout: float = 60.0,
     schedule: PollSchedule | None = None,
     raise_on_failure: bool = False,
+    receiver: DeliverySource | None = None,
+    matches: Callable[[WebhookEvent], bool] | None = None,
 ) -> WebhookTestDetail:
-    """Poll a webhook test with backoff until it is ``completed`` or ``failed``; return it."""
+    """Poll a webhook test until it is final and return it (see :func:`watch_test`)."""
     final: WebhookTestDetail | None = None
     async for final in watch_test(  # noqa: B007 - the last one yielded is the answer
         session,
@@ -169,6 +133,8 @@ async def await_test(
         timeout=timeout,
         schedule=schedule,
         raise_on_failure=raise_on_failure,
+        receiver=receiver,
+        matches=matches,
     ):
         pass
     if final is None:  # watch_test always yields a final status or raises

@@ -125,8 +125,8 @@ async def run_bulk(
 
     in_flight: dict[int, anyio.CancelScope] = {}
 
-    async def run_one(index: int) -> Outcome[_I, _V]:
-        counter = count_attempts()
+    async def run_one(index: int, counter: list[int]) -> Outcome[_I, _V]:
+        counter[0] = 0
         item = items[index]
         scope = in_flight[index] = anyio.CancelScope()
         try:
@@ -178,12 +178,15 @@ async def run_bulk(
     async def worker(probe: bool) -> None:
         if not probe:
             await first_answer.wait()  # the first item alone tells whether the job can work
+        # One attempt counter per worker, zeroed for each item (its calls run in this
+        # task): the context variable is set once per worker, not once per item.
+        counter = count_attempts()
         for index in next_index:
             if stop is not None and stop.requested and not stopped:
                 stopped.append(_not_run("the bulk call was asked to stop", None))
             if stopped:
                 break
-            outcome = await run_one(index)
+            outcome = await run_one(index, counter)
             outcomes[index] = outcome
             counts["done"] += 1
             if outcome.error is not None:

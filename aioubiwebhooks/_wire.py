@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, Final, TypeVar
 
+from . import _json
 from ._rules import DEFAULT_TIMEOUT
 from .errors import ValidationError
 from .models import (
@@ -248,7 +249,7 @@ def webhook_test_create_json(spec: WebhookTestCreate) -> dict[str, Any]:
 
 def to_body(data: object) -> bytes:
     """Compact JSON bytes, as request and answer bodies are sent."""
-    return json.dumps(data, separators=(",", ":")).encode()
+    return _json.dumps(data)
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -261,7 +262,7 @@ def to_body(data: object) -> bytes:
 def decode_json(body: bytes) -> Any:
     """The JSON in ``body``, or DecodeError saying why there is none."""
     try:
-        return json.loads(body)
+        return _json.loads(body)
     except RecursionError:
         reason = "JSON nested too deeply"
     except (ValueError, UnicodeDecodeError) as error:
@@ -329,6 +330,8 @@ def _members(kind: type[_E]) -> dict[str, _E]:
 _CHOICES: Final[dict[type, dict[str, Any]]] = {
     kind: _members(kind) for kind in (ObjectType, EventType, TestStatus)
 }
+_OBJECT_TYPES: Final = _CHOICES[ObjectType]
+_EVENTS: Final = _CHOICES[EventType]
 
 
 def _choice(data: dict[str, Any], field: str, kind: type[_E]) -> _E | str:
@@ -376,6 +379,8 @@ def _labels(data: dict[str, Any]) -> dict[str, str]:
 
 _Shared = dict[Any, Any]
 """Equal headers and header tuples already built while reading one answer."""
+_new = object.__new__
+_set = object.__setattr__
 
 
 def _signature(item: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -386,12 +391,14 @@ def _signature(item: dict[str, Any]) -> tuple[Any, Any, Any]:
     return item.get("key"), item.get("value"), flag
 
 
-def _header(data: object, shared: _Shared) -> WebhookHeader:
+def _header(data: object, shared: _Shared | None) -> WebhookHeader:
     item = _object(data)
-    fields = _signature(item)
-    header: WebhookHeader | None = shared.get(fields)
-    if header is not None:
-        return header
+    fields = None
+    if shared is not None:
+        fields = _signature(item)
+        header: WebhookHeader | None = shared.get(fields)
+        if header is not None:
+            return header
     key, value, protected = item.get("key"), item.get("value"), item.get("protected", False)
     if type(key) is not str:
         raise DecodeError(".key", f"expected a string, got {_kind(key)}")
@@ -399,24 +406,33 @@ def _header(data: object, shared: _Shared) -> WebhookHeader:
         raise DecodeError(".value", f"expected a string or null, got {_kind(value)}")
     if type(protected) is not bool:
         raise DecodeError(".protected", f"expected true or false, got {_kind(protected)}")
-    try:
-        header = WebhookHeader(key, value, protected)
-    except ValidationError as error:  # an empty key or value
-        raise DecodeError(f".{error.field}", error.rule) from None
-    shared[fields] = header
+    if key and (value is None or value):  # what WebhookHeader checks: done, so fill it in
+        header = _new(WebhookHeader)
+        _set(header, "key", key)
+        _set(header, "value", value)
+        _set(header, "protected", protected)
+    else:
+        try:
+            header = WebhookHeader(key, value, protected)
+        except ValidationError as error:  # an empty key or value
+            raise DecodeError(f".{error.field}", error.rule) from None
+    if shared is not None:
+        shared[fields] = header
     return header
 
 
-def _headers(data: dict[str, Any], shared: _Shared) -> tuple[WebhookHeader, ...]:
+def _headers(data: dict[str, Any], shared: _Shared | None) -> tuple[WebhookHeader, ...]:
+    """The headers; ``shared`` (when reading a list) hands out equal ones only once."""
     value = data.get("headers")
     if value is None:
         return ()
     if type(value) is not list:
         raise DecodeError(".headers", f"expected an array, got {_kind(value)}")
-    try:  # the same headers again: nothing to check or build
-        return shared[tuple([_signature(item) for item in value])]  # type: ignore[no-any-return]
-    except (KeyError, TypeError, AttributeError):
-        pass
+    if shared is not None:
+        try:  # the same headers again: nothing to check or build
+            return shared[tuple([_signature(item) for item in value])]  # type: ignore[no-any-return]
+        except (KeyError, TypeError, AttributeError):
+            pass
     built = []
     for index, item in enumerate(value):
         try:
@@ -424,12 +440,59 @@ def _headers(data: dict[str, Any], shared: _Shared) -> tuple[WebhookHeader, ...]
         except DecodeError as error:
             raise error.within(f".headers[{index}]") from None
     headers = tuple(built)
-    shared[tuple((h.key, h.value, h.protected) for h in headers)] = headers
+    if shared is not None:
+        shared[tuple((h.key, h.value, h.protected) for h in headers)] = headers
     return headers
 
 
-def _webhook(data: object, shared: _Shared) -> WebhookDetail:
+def _webhook(data: object, shared: _Shared | None) -> WebhookDetail:
+    # WebhookDetail checks nothing itself: its fields are filled in as read, without the
+    # keyword-argument call. The plain fields are read in one go; when one of them does
+    # not fit, the field-by-field reading below says which (in the same order).
     item = _object(data)
+    get = item.get
+    id_, name, url, object_name = get("id"), get("name"), get("url"), get("object_name")
+    object_type, event = get("object_type"), get("event")
+    version, description = get("version"), get("description")
+    timeout, enabled = get("timeout", DEFAULT_TIMEOUT), get("enabled", True)
+    retry, include_result = get("retry", False), get("include_result", False)
+    if not (
+        type(id_) is str
+        and type(name) is str
+        and type(url) is str
+        and type(object_name) is str
+        and type(object_type) is str
+        and type(event) is str
+        and (version is None or type(version) is str)
+        and (description is None or type(description) is str)
+        and type(timeout) is int
+        and type(enabled) is bool
+        and type(retry) is bool
+        and type(include_result) is bool
+    ):
+        return _checked_webhook(item, shared)
+    detail = _new(WebhookDetail)
+    _set(detail, "id", id_)
+    _set(detail, "name", name)
+    _set(detail, "url", url)
+    _set(detail, "object_type", _OBJECT_TYPES.get(object_type, object_type))
+    _set(detail, "object_name", object_name)
+    _set(detail, "event", _EVENTS.get(event, event))
+    _set(detail, "version", version)
+    _set(detail, "headers", _headers(item, shared))
+    _set(detail, "description", description)
+    _set(detail, "labels", _labels(item))
+    _set(detail, "timeout", timeout)
+    _set(detail, "enabled", enabled)
+    _set(detail, "retry", retry)
+    _set(detail, "include_result", include_result)
+    _set(detail, "creation_date", _optional_datetime(item, "creation_date"))
+    _set(detail, "last_updated", _optional_datetime(item, "last_updated"))
+    return detail
+
+
+def _checked_webhook(item: dict[str, Any], shared: _Shared | None) -> WebhookDetail:
+    """Field by field, each checked in turn: raises DecodeError naming the first misfit."""
     return WebhookDetail(
         id=_text(item, "id"),
         name=_text(item, "name"),
@@ -453,7 +516,7 @@ def _webhook(data: object, shared: _Shared) -> WebhookDetail:
 def webhook_from_json(data: object) -> WebhookDetail:
     """A webhook as the API returns it; DecodeError names the field that does not fit."""
     try:
-        return _webhook(data, {})
+        return _webhook(data, None)
     except DecodeError as error:
         raise error.within("$") from None
 
@@ -488,6 +551,8 @@ def decode_webhooks(body: bytes) -> list[WebhookDetail]:
     objects of the whole body never exist at once: a list of tens of thousands of
     webhooks allocates a fraction of the containers that ``json.loads`` then converting
     would, and the cycle collector has that much less to scan. Equal headers are shared.
+    Measured, this beats decoding the whole body with orjson first: its tens of thousands
+    of containers, alive at once, keep the collector busy while they are converted.
     """
     try:
         text = body.decode("utf-8")

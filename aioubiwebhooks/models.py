@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from ._plain import BAD, Check, PlainReader
 from ._rules import (
     DEFAULT_TIMEOUT,
     DESCRIPTION_MAX_LENGTH,
@@ -424,6 +425,10 @@ class WebhookCreate:
     @classmethod
     def from_dict(cls, data: object) -> WebhookCreate:
         """Build it from a dict of field names; an unknown or missing field is a ValidationError."""
+        if type(data) is dict and cls is WebhookCreate:
+            plain = _PLAIN_CREATE.read(data)
+            if plain is not None:
+                return plain
         return _from_dict(cls, data)
 
     def to_test(self, *, url: str | None = None) -> WebhookTestCreate:
@@ -524,6 +529,10 @@ class WebhookTestCreate:
     @classmethod
     def from_dict(cls, data: object) -> WebhookTestCreate:
         """Build it from a dict of field names; an unknown or missing field is a ValidationError."""
+        if type(data) is dict and cls is WebhookTestCreate:
+            plain = _PLAIN_TEST.read(data)
+            if plain is not None:
+                return plain
         return _from_dict(cls, data)
 
 
@@ -645,3 +654,145 @@ class WebhookTestDetail:
 
 
 RequestModel = WebhookCreate | WebhookUpdate | WebhookTestCreate
+
+
+# --- plain dicts in one pass (see _plain) -----------------------------------------------------
+#
+# Each check accepts only a value valid under every rule above (the general path says
+# what is wrong with any other); the property tests hold both paths to the same models.
+
+_PLAIN_URL: Final = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#]\S*)?")
+"""URLs that plainly pass url.http and url.no_white_space (urlsplit would agree)."""
+_OBJECT_TYPES: Final = {m.value: m for m in ObjectType}
+_EVENTS: Final = {m.value: m for m in EventType}
+_HEADER_KEYS: Final = frozenset({"key", "value", "protected"})
+
+
+def _plain_name(value: object) -> object:
+    return value if type(value) is str and 0 < len(value) <= NAME_MAX_LENGTH else BAD
+
+
+def _plain_url(value: object) -> object:
+    return value if type(value) is str and _PLAIN_URL.fullmatch(value) else BAD
+
+
+def _plain_filled(value: object) -> object:
+    return value if type(value) is str and value else BAD
+
+
+def _plain_choice(members: dict[str, Any]) -> Check:
+    def check(value: object) -> object:
+        try:
+            return members.get(value, BAD)  # type: ignore[call-overload]
+        except TypeError:  # unhashable
+            return BAD
+
+    return check
+
+
+def _plain_description(value: object) -> object:
+    if value is None or (type(value) is str and len(value) <= DESCRIPTION_MAX_LENGTH):
+        return value
+    return BAD
+
+
+def _plain_version(value: object) -> object:
+    return value if value is None or (type(value) is str and value) else BAD
+
+
+def _plain_timeout(value: object) -> object:
+    return value if type(value) is int and TIMEOUT_MIN <= value <= TIMEOUT_MAX else BAD
+
+
+def _plain_flag(value: object) -> object:
+    return value if type(value) is bool else BAD
+
+
+def _plain_labels(value: object) -> object:
+    if type(value) is not dict:
+        return BAD
+    for key, item in value.items():
+        if type(key) is not str or not key or type(item) is not str:
+            return BAD
+    return dict(value)
+
+
+def _plain_headers(value: object) -> object:
+    if type(value) is not list and type(value) is not tuple:
+        return BAD
+    headers = []
+    for item in value:
+        if type(item) is WebhookHeader:
+            if item.value is None:  # only an update may keep a stored value
+                return BAD
+            headers.append(item)
+            continue
+        if type(item) is not dict or not item.keys() <= _HEADER_KEYS:
+            return BAD
+        key, text, protected = item.get("key"), item.get("value"), item.get("protected", False)
+        if type(key) is not str or not key or type(text) is not str or not text:
+            return BAD
+        if type(protected) is not bool:
+            return BAD
+        header = object.__new__(WebhookHeader)
+        object.__setattr__(header, "key", key)
+        object.__setattr__(header, "value", text)
+        object.__setattr__(header, "protected", protected)
+        headers.append(header)
+    return tuple(headers)
+
+
+def _plain_event_agrees(model: WebhookCreate | WebhookTestCreate) -> bool:
+    return _EVENT_OBJECT_TYPE[model.event] is model.object_type
+
+
+_PLAIN_TARGET: Final[dict[str, Check]] = {
+    "url": _plain_url,
+    "object_type": _plain_choice(_OBJECT_TYPES),
+    "object_name": _plain_filled,
+    "event": _plain_choice(_EVENTS),
+    "headers": _plain_headers,
+}
+_PLAIN_CREATE: Final = PlainReader(
+    WebhookCreate,
+    {
+        "name": _plain_name,
+        **_PLAIN_TARGET,
+        "description": _plain_description,
+        "labels": _plain_labels,
+        "version": _plain_version,
+        "timeout": _plain_timeout,
+        "enabled": _plain_flag,
+        "retry": _plain_flag,
+        "include_result": _plain_flag,
+    },
+    {
+        "headers": tuple,
+        "description": lambda: None,
+        "labels": dict,
+        "version": lambda: None,
+        "timeout": lambda: DEFAULT_TIMEOUT,
+        "enabled": lambda: True,
+        "retry": lambda: False,
+        "include_result": lambda: False,
+    },
+    _plain_event_agrees,
+)
+_PLAIN_TEST: Final = PlainReader(
+    WebhookTestCreate,
+    {
+        **_PLAIN_TARGET,
+        "version": _plain_version,
+        "timeout": _plain_timeout,
+        "retry": _plain_flag,
+        "include_result": _plain_flag,
+    },
+    {
+        "headers": tuple,
+        "version": lambda: None,
+        "timeout": lambda: DEFAULT_TIMEOUT,
+        "retry": lambda: False,
+        "include_result": lambda: False,
+    },
+    _plain_event_agrees,
+)

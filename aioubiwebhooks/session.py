@@ -23,6 +23,7 @@ import attrs
 
 from . import _polling, _wire, bulk
 from ._aiohttp_transport import AiohttpTransport
+from ._arrivals import DeliverySource
 from ._compare import stored_differences
 from ._outcome import Outcome
 from ._polling import PollSchedule
@@ -33,6 +34,7 @@ from ._rules import rule
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, Transport
 from ._version import __version__
 from .errors import ConflictError, NotFoundError, ResponseDecodeError, ValidationError
+from .events import WebhookEvent
 from .models import (
     EventType,
     ObjectType,
@@ -375,12 +377,21 @@ class WebhooksSession:
         timeout: float = 60.0,
         schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
+        receiver: DeliverySource | None = None,
+        matches: Callable[[WebhookEvent], bool] | None = None,
         **deprecated_poll_settings: float,
     ) -> WebhookTestDetail:
-        """Poll a webhook test with backoff until it is ``completed`` or ``failed``.
+        """Poll a webhook test until it is ``completed`` or ``failed``, and return it.
 
-        ``schedule`` says how often to ask (``PollSchedule()`` by default). Raises
-        TestTimeoutError past ``timeout`` seconds (carrying the last status seen)
+        ``schedule`` says how often to ask (``PollSchedule()`` by default). When the
+        test delivers to a :class:`~aioubiwebhooks.WebhookReceiver` of this process,
+        pass it as ``receiver``: each delivery reaching it brings the next poll forward
+        (to about 20 ms after it), and the schedule becomes a slow fallback for a
+        delivery that never comes. Where several tests deliver to one receiver, say
+        which delivery is this test's with ``matches`` (a predicate on the
+        :class:`~aioubiwebhooks.WebhookEvent`; any delivery counts by default), or each
+        delivery sets every wait polling. The receiver's own readers still get every event.
+        Raises TestTimeoutError past ``timeout`` seconds (carrying the last status seen)
         and, with ``raise_on_failure``, TestFailedError carrying the server's message.
         The loose ``initial_delay``, ``max_delay``, ``factor`` and ``jitter`` keyword
         arguments still work but are deprecated: they build a ``PollSchedule``.
@@ -394,6 +405,8 @@ class WebhooksSession:
                 schedule, deprecated_poll_settings, caller="await_test"
             ),
             raise_on_failure=raise_on_failure,
+            receiver=receiver,
+            matches=matches,
         )
 
     def watch_test(
@@ -404,6 +417,8 @@ class WebhooksSession:
         timeout: float = 60.0,
         schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
+        receiver: DeliverySource | None = None,
+        matches: Callable[[WebhookEvent], bool] | None = None,
         **deprecated_poll_settings: float,
     ) -> AsyncIterator[WebhookTestDetail]:
         """Iterate over a test's status changes (not every poll), ending after the final one.
@@ -419,6 +434,8 @@ class WebhooksSession:
                 schedule, deprecated_poll_settings, caller="watch_test"
             ),
             raise_on_failure=raise_on_failure,
+            receiver=receiver,
+            matches=matches,
         )
 
     def await_tests(
@@ -458,6 +475,7 @@ class WebhooksSession:
         timeout: float = 60.0,
         schedule: PollSchedule | None = None,
         raise_on_failure: bool = False,
+        receiver: DeliverySource | None = None,
     ) -> WebhookTestDetail:
         """Run a whole check: create a test for a webhook and await its result.
 
@@ -465,18 +483,24 @@ class WebhooksSession:
         before, a create spec, or a test spec (models or dicts: a dict with only a test
         spec's fields is one). The API never returns protected header values, so for a
         stored webhook give them in ``protected_values`` by header key. ``url`` sends the
-        test somewhere else than the webhook's own URL.
+        test somewhere else than the webhook's own URL. ``receiver``, the receiver the test
+        delivers to (give ``url=receiver.url`` unless the webhook's URL reaches it), lets
+        the wait poll as soon as a delivery of that event and object, carrying the test's
+        unprotected headers, arrives there.
         """
         if isinstance(webhook, str):
             webhook = await self.webhooks_get(project_name, webhook)
         spec = webhook_test_spec(_as_spec(webhook), protected_values or {}, url=url)
         test = await self.webhook_tests_create(project_name, spec)
-        return await self.await_test(
+        return await _polling.await_test(
+            self,
             project_name,
             test.id,
             timeout=timeout,
             schedule=schedule,
             raise_on_failure=raise_on_failure,
+            receiver=receiver,
+            matches=_delivery_of(spec),
         )
 
     # --- many at once ---------------------------------------------------------------------
@@ -617,6 +641,22 @@ def webhook_test_spec(
     if isinstance(webhook, WebhookTestCreate):
         return webhook if url is None else attrs.evolve(webhook, url=url)
     return webhook.to_test(url=url)
+
+
+def _delivery_of(spec: WebhookTestCreate) -> Callable[[WebhookEvent], bool]:
+    """Whether a received event can be the delivery of a test made from ``spec``: its
+    event, its object and its unprotected headers (a receiver may hide a secret one)."""
+    event, object_name = str(spec.event), spec.object_name
+    headers = [(h.key, h.value) for h in spec.headers if not h.protected]
+
+    def matches(received: WebhookEvent) -> bool:
+        return (
+            str(received.event) == event
+            and received.object_name == object_name
+            and all(received.headers.get(key) == value for key, value in headers)
+        )
+
+    return matches
 
 
 _TEST_FIELDS = frozenset(a.name for a in attrs.fields(WebhookTestCreate))

@@ -34,6 +34,7 @@ __all__ = [
     "Admin",
     "ServerProcess",
     "TlsFiles",
+    "cpu_load",
     "cpu_seconds",
     "emulator_process",
     "fmt",
@@ -213,6 +214,28 @@ class ServerProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def cpu_load(processes: int) -> Iterator[None]:
+    """``processes`` child processes that keep a core busy each (a pure-Python loop), so a
+    measurement also runs on a loaded machine; stopped by their PIDs on leaving."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", "while True: pass"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(processes)
+    ]
+    try:
+        yield
+    finally:
+        for child in children:
+            child.kill()
+        for child in children:
+            child.wait(timeout=STOP_TIMEOUT)
 
 
 def emulator_process(

@@ -16,7 +16,13 @@ Over TLS every contender trusts the test CA: the library through
 ``WebhooksSession(verify_tls=ssl_context)``, raw aiohttp through its connector and
 the official client through ``Configuration.ssl_ca_cert``.
 
-``python -m benchmarks.throughput [--n 2000] [--rounds 3] [--tls]``
+``--phases create get`` measures only those calls (the client-CPU bar is about create
+and get), ``--contenders`` picks contenders by kind (``lib raw`` leaves out the slow
+official client), and ``--load K`` keeps K more cores busy with child processes for
+the whole run, to measure on a loaded machine.
+
+``python -m benchmarks.throughput [--n 2000] [--rounds 3] [--tls] [--phases ...]
+[--contenders ...] [--load K]``
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from ._common import (
     PROJECT,
     TOKEN,
     TlsFiles,
+    cpu_load,
     cpu_seconds,
     emulator_process,
     fmt,
@@ -64,6 +71,8 @@ TIMEOUT = 60.0
 LIB = "aioubiwebhooks"
 RAW = "raw aiohttp"
 OFFICIAL = "ubiops sequential"
+PHASES = ("create", "get", "delete")
+KINDS = ("lib", "raw", "official")
 
 
 def official_pool(threads: int) -> str:
@@ -115,12 +124,17 @@ def _connector(ssl_context: ssl.SSLContext | None) -> aiohttp.TCPConnector:
 
 
 async def _lib(
-    base_url: str, names: Sequence[str], concurrency: int, ssl_context: ssl.SSLContext | None
+    base_url: str,
+    names: Sequence[str],
+    concurrency: int,
+    ssl_context: ssl.SSLContext | None,
+    phases: Sequence[str],
 ) -> Sample:
     from aioubiwebhooks import Outcome, WebhooksSession, bulk
 
     specs = [webhook_spec(name) for name in names]
     started_cpu, started = cpu_seconds(), asyncio.get_running_loop().time()
+    outcomes: list[Outcome[Any, Any]] = []
     async with WebhooksSession(
         TOKEN,
         base_url + "/v2.1",
@@ -128,20 +142,24 @@ async def _lib(
         connection_limit=CONNECTION_LIMIT,
         verify_tls=ssl_context if ssl_context is not None else True,
     ) as session:
-        created = await session.bulk_create(PROJECT, specs, concurrency=concurrency)
-        fetched = await bulk.run_bulk(
-            list(names),
-            lambda name: session.webhooks_get(PROJECT, name),
-            concurrency=concurrency,
-        )
-        deleted = await session.bulk_delete(PROJECT, names, concurrency=concurrency)
-    wall = asyncio.get_running_loop().time() - started
-    cpu = cpu_seconds() - started_cpu
-    outcomes: list[Outcome[Any, Any]] = [*created, *fetched, *deleted]
+        if "create" in phases:
+            outcomes += await session.bulk_create(PROJECT, specs, concurrency=concurrency)
+        if "get" in phases:
+            outcomes += await bulk.run_bulk(
+                list(names),
+                lambda name: session.webhooks_get(PROJECT, name),
+                concurrency=concurrency,
+            )
+        if "delete" in phases:
+            outcomes += await session.bulk_delete(PROJECT, names, concurrency=concurrency)
+        wall = asyncio.get_running_loop().time() - started
+        cpu = cpu_seconds() - started_cpu
+        if "delete" not in phases:  # not measured: the emulator keeps a bounded store
+            await session.bulk_delete(PROJECT, names, concurrency=concurrency)
     failed = [o for o in outcomes if not o.ok or o.skipped]
     if failed:
         raise RuntimeError(f"{LIB}: {len(failed)} calls failed, first: {failed[0]}")
-    return Sample(3 * len(names), wall, cpu)
+    return Sample(len(phases) * len(names), wall, cpu)
 
 
 async def _workers(
@@ -157,7 +175,11 @@ async def _workers(
 
 
 async def _raw(
-    base_url: str, names: Sequence[str], concurrency: int, ssl_context: ssl.SSLContext | None
+    base_url: str,
+    names: Sequence[str],
+    concurrency: int,
+    ssl_context: ssl.SSLContext | None,
+    phases: Sequence[str],
 ) -> Sample:
     api = f"{base_url}/v2.1/projects/{PROJECT}/webhooks"
     headers = {"Authorization": TOKEN}
@@ -190,12 +212,24 @@ async def _raw(
                 if answer.status != 204:
                     raise RuntimeError(f"{RAW}: delete answered {answer.status}")
 
-        for call in (create, get, delete):
-            await _workers(names, concurrency, call)
-    return Sample(3 * len(names), loop.time() - started, cpu_seconds() - started_cpu)
+        calls = {"create": create, "get": get, "delete": delete}
+        for phase in phases:
+            await _workers(names, concurrency, calls[phase])
+        sample = Sample(
+            len(phases) * len(names), loop.time() - started, cpu_seconds() - started_cpu
+        )
+        if "delete" not in phases:  # not measured: the emulator keeps a bounded store
+            await _workers(names, concurrency, delete)
+    return sample
 
 
-def _official(base_url: str, names: Sequence[str], threads: int, tls: TlsFiles | None) -> Sample:
+def _official(
+    base_url: str,
+    names: Sequence[str],
+    threads: int,
+    tls: TlsFiles | None,
+    phases: Sequence[str],
+) -> Sample:
     import time
 
     import ubiops
@@ -208,38 +242,45 @@ def _official(base_url: str, names: Sequence[str], threads: int, tls: TlsFiles |
     client = ubiops.ApiClient(config, pool_threads=max(threads, 1))
     try:
         core = ubiops.CoreApi(client)
-        if threads <= 1:
-            for spec in specs:
-                core.webhooks_create(PROJECT, spec)
-            for name in names:
-                core.webhooks_get(PROJECT, name)
-            for name in names:
-                core.webhooks_delete(PROJECT, name)
-        else:
-            phases: list[Callable[[Any], Any]] = [
-                lambda spec: core.webhooks_create(PROJECT, spec, async_req=True),
-                lambda name: core.webhooks_get(PROJECT, name, async_req=True),
-                lambda name: core.webhooks_delete(PROJECT, name, async_req=True),
-            ]
-            for phase, items in zip(phases, (specs, names, names), strict=True):
-                results = [phase(item) for item in items]
+        calls: dict[str, tuple[Callable[..., Any], Sequence[Any]]] = {
+            "create": (core.webhooks_create, specs),
+            "get": (core.webhooks_get, names),
+            "delete": (core.webhooks_delete, names),
+        }
+        for phase in phases:
+            call, items = calls[phase]
+            if threads <= 1:
+                for item in items:
+                    call(PROJECT, item)
+            else:
+                results = [call(PROJECT, item, async_req=True) for item in items]
                 for result in results:
                     result.get(TIMEOUT)
+        sample = Sample(
+            len(phases) * len(names), time.perf_counter() - started, cpu_seconds() - started_cpu
+        )
+        if "delete" not in phases:  # not measured: the emulator keeps a bounded store
+            for name in names:
+                core.webhooks_delete(PROJECT, name)
     finally:
         client.close()
-    return Sample(3 * len(names), time.perf_counter() - started, cpu_seconds() - started_cpu)
+    return sample
 
 
 def measure(
-    contender: Contender, base_url: str, names: Sequence[str], tls: TlsFiles | None
+    contender: Contender,
+    base_url: str,
+    names: Sequence[str],
+    tls: TlsFiles | None,
+    phases: Sequence[str] = PHASES,
 ) -> Sample:
-    """Run one contender once: create, get and delete ``names``."""
+    """Run one contender once: the ``phases`` (create, get, delete) over ``names``."""
     ssl_context = tls.client_context() if tls is not None else None
     if contender.kind == "lib":
-        return asyncio.run(_lib(base_url, names, contender.concurrency, ssl_context))
+        return asyncio.run(_lib(base_url, names, contender.concurrency, ssl_context, phases))
     if contender.kind == "raw":
-        return asyncio.run(_raw(base_url, names, contender.concurrency, ssl_context))
-    return _official(base_url, names, contender.concurrency, tls)
+        return asyncio.run(_raw(base_url, names, contender.concurrency, ssl_context, phases))
+    return _official(base_url, names, contender.concurrency, tls, phases)
 
 
 # --- the comparison ---------------------------------------------------------------------------
@@ -275,6 +316,8 @@ class ThroughputResult:
     def to_markdown(self) -> str:
         rows = []
         for name in self.order:
+            if not self.samples.get(name):
+                continue
             rates = ", ".join(fmt(s.rate) for s in self.samples[name])
             rows.append(
                 [
@@ -282,7 +325,7 @@ class ThroughputResult:
                     fmt(self.rate(name)),
                     fmt(self.cpu_us(name)),
                     fmt(self.cpu_ratio(name, RAW), 2),
-                    fmt(self.cpu_ratio(name, OFFICIAL), 2),
+                    fmt(self.cpu_ratio(name, OFFICIAL), 2) if self.samples.get(OFFICIAL) else "—",
                     fmt(self.rate(name) / self.rate(RAW), 2),
                     rates,
                 ]
@@ -305,21 +348,25 @@ def run(
     *,
     tls: bool,
     extra_rounds: int = 0,
+    phases: Sequence[str] = PHASES,
+    kinds: Sequence[str] = KINDS,
+    load: int = 0,
     log: Callable[[str], None] = print,
 ) -> ThroughputResult:
     """Every contender ``rounds`` times on one emulator process (TLS or plain).
 
     ``extra_rounds`` more rounds run only the aiohttp-based contenders, which take
     seconds where the official client takes tens of them: their ratios are the
-    noisiest and gain most from more pairs.
+    noisiest and gain most from more pairs. ``phases`` and ``kinds`` choose the calls
+    and the contenders; ``load`` child processes keep that many cores busy meanwhile.
     """
     quiet_logs()
-    chosen = contenders()
+    chosen = [c for c in contenders() if c.kind in kinds]
     fast = [c for c in chosen if c.kind != "official"]
     schedule = [chosen] * rounds + [fast] * extra_rounds
     result = ThroughputResult(n, rounds + extra_rounds, tls, [c.name for c in chosen])
     result.samples = {c.name: [] for c in chosen}
-    with tls_files() as files:
+    with tls_files() as files, cpu_load(load):
         tls_used = files if tls else None
         with emulator_process(tls=tls_used, admin=False) as emulator:
             for round_index, group in enumerate(schedule):
@@ -328,7 +375,7 @@ def run(
                         f"tp-{contender.kind}-{contender.concurrency}-{round_index}-{i}"
                         for i in range(n)
                     ]
-                    sample = measure(contender, emulator.url, names, tls_used)
+                    sample = measure(contender, emulator.url, names, tls_used, phases)
                     result.samples[contender.name].append(sample)
                     log(
                         f"  {'tls' if tls else 'http'} round {round_index + 1}/{len(schedule)} "
@@ -346,9 +393,28 @@ def main() -> None:
         "--extra-rounds", type=int, default=4, help="more rounds of the aiohttp contenders only"
     )
     parser.add_argument("--tls", action="store_true", help="serve the emulator over TLS")
+    parser.add_argument(
+        "--phases", nargs="+", choices=PHASES, default=list(PHASES), help="the calls measured"
+    )
+    parser.add_argument(
+        "--contenders", nargs="+", choices=KINDS, default=list(KINDS), help="contenders by kind"
+    )
+    parser.add_argument(
+        "--load", type=int, default=0, help="child processes keeping a core busy each meanwhile"
+    )
     args = parser.parse_args()
-    result = run(args.n, args.rounds, tls=args.tls, extra_rounds=args.extra_rounds)
+    result = run(
+        args.n,
+        args.rounds,
+        tls=args.tls,
+        extra_rounds=args.extra_rounds,
+        phases=args.phases,
+        kinds=args.contenders,
+        load=args.load,
+    )
     print(result.to_markdown())
+    if result.samples.get(LIB) and result.samples.get(RAW):
+        print(f"\nclient CPU per request vs raw aiohttp: {result.cpu_ratio(LIB, RAW):.3f}x")
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ async def _stored_for_test(
     stored = await session.webhooks_get(args.project, args.name)
     values = {key: value for key, value, _ in args.headers or ()}
     for header in stored.headers:
-        if header.protected and header.value is None and header.key not in values:
+        if header.protected and header.key not in values:  # a read value is never the secret
             raise UsageError(
                 f"webhook {stored.name!r} has the protected header {header.key!r}, whose value "
                 f"the API never returns: give it as --protected-header {header.key}=VALUE"
@@ -87,12 +87,19 @@ def _test_spec(
 
 
 async def _run_test(
-    args: argparse.Namespace, session: WebhooksSession, spec: WebhookTestCreate, *, wait: bool
+    args: argparse.Namespace,
+    session: WebhooksSession,
+    spec: WebhookTestCreate,
+    *,
+    wait: bool,
+    receiver: WebhookReceiver | None = None,
 ) -> WebhookTestDetail:
     test = await session.webhook_tests_create(args.project, spec)
     if not wait:
         return test
-    return await session.await_test(args.project, test.id, timeout=args.wait_timeout)
+    return await session.await_test(
+        args.project, test.id, timeout=args.wait_timeout, receiver=receiver
+    )
 
 
 def _event_dict(event: WebhookEvent) -> dict[str, Any]:
@@ -134,7 +141,7 @@ async def test_command(args: argparse.Namespace, out: Output) -> int:
             note = f" (reached as {url})" if args.public_url else ""
             out.note(f"listening on {rx.url}{note}")
             spec = _test_spec(args, stored, url)
-            detail = await _run_test(args, session, spec, wait=True)
+            detail = await _run_test(args, session, spec, wait=True, receiver=rx)
             event = None
             if detail.status is TestStatus.COMPLETED:
                 event = await rx.wait_for(timeout=min(args.wait_timeout, DELIVERY_WAIT))

@@ -20,6 +20,7 @@ from aioubiwebhooks import (
     WebhooksSession,
     WebhookTestCreate,
 )
+from aioubiwebhooks._compare import stored_differences
 from aioubiwebhooks.emulator import Emulator
 
 SECRET = "Token check-7c1e"
@@ -90,3 +91,33 @@ async def test_url_sends_the_check_elsewhere(
     )
     done = await session.check_webhook("demo", spec, url=receiver.url, timeout=30)
     assert done.status is TestStatus.COMPLETED
+
+
+MASK = "********"
+
+
+async def test_a_masked_read_is_never_taken_for_the_protected_value(
+    receiver: WebhookReceiver,
+) -> None:
+    async with (
+        Emulator(protected_mask=MASK) as emulator,
+        WebhooksSession(emulator.token, emulator.url) as session,
+    ):
+        spec = webhook_spec("masked", url=receiver.url, headers=PROTECTED)
+        await session.webhooks_create("demo", spec)
+        stored = await session.webhooks_get("demo", "masked")
+        assert stored.headers[0].value == MASK  # what this API answers in its place
+        # Not the value: neither a create, a test nor a check may send the mask.
+        with pytest.raises(ValidationError, match="'Authorization' needs its value"):
+            stored.to_create()
+        with pytest.raises(ValidationError, match="'Authorization' needs its value"):
+            await session.check_webhook("demo", "masked")
+        assert emulator.stats.requests["webhook_tests_create"] == 0
+        done = await session.check_webhook(
+            "demo", "masked", protected_values={"Authorization": SECRET}, timeout=30
+        )
+        assert done.status is TestStatus.COMPLETED  # the receiver got the real value
+        # Nor does the comparison take the mask for a changed value.
+        read, changed = await stored_differences(session, "demo", WebhookCreate.from_dict(spec))
+        assert read.headers[0].value == MASK
+        assert changed == {}

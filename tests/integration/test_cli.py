@@ -430,6 +430,20 @@ def test_test_with_listen_prints_the_delivery(cli: Any, emu: EmulatorThread) -> 
     assert SECRET not in result.out + result.err
 
 
+def test_a_protected_value_read_back_masked_is_not_taken_for_the_secret(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with EmulatorThread(token=TOKEN, protected_mask="*****") as masked:
+        monkeypatch.setenv("UBIOPS_API_HOST", masked.url)
+        monkeypatch.setenv("UBIOPS_API_TOKEN", TOKEN)
+        assert cli("create", "demo", *hook_flags("t"),
+                   "--protected-header", f"Authorization={SECRET}").code == 0  # fmt: skip
+        missing = cli("test", "demo", "t", "--wait")
+        assert missing.code == 2
+        assert "--protected-header Authorization=VALUE" in missing.err
+        assert masked.emulator.stats.requests["webhook_tests_create"] == 0
+
+
 def test_test_a_stored_webhook_needs_its_protected_values(cli: Any, emu: EmulatorThread) -> None:
     assert cli("create", "demo", *hook_flags("t"),
                "--protected-header", f"Authorization={SECRET}").code == 0  # fmt: skip

@@ -31,7 +31,7 @@ from aioubiwebhooks import (
     _wire,
 )
 from aioubiwebhooks._rules import RULES
-from aioubiwebhooks.models import TestStatus
+from aioubiwebhooks.models import _PLAIN_CREATE, TestStatus, _from_dict
 
 _T = TypeVar("_T")
 
@@ -566,3 +566,70 @@ def _a_detail(name: str) -> WebhookDetail:
         object_name="d",
         event=EventType.DEPLOYMENT_REQUEST_STARTED,
     )
+
+
+# --- the one-pass reading of plain dicts agrees with the general path ----------------------
+
+
+def _read_both(model: Any, data: Any) -> tuple[Any, Any]:
+    """What ``from_dict`` (one pass where it can) and the general path make of ``data``."""
+    results = []
+    for read in (model.from_dict, lambda d: _from_dict(model, d)):
+        try:
+            results.append(read(data))
+        except ValidationError as error:
+            results.append((error.field, error.rule))
+    return results[0], results[1]
+
+
+@EXAMPLES
+@given(
+    case=st.one_of(
+        creates().map(lambda spec: (as_json(spec), set())),
+        corrupted(
+            creates(),
+            CREATE_RULES,
+            ("name", "url", "object_type", "object_name", "event"),
+            "WebhookCreate",
+        ),
+    )
+)
+def test_a_create_dict_reads_the_same_in_one_pass(case: tuple[Any, set[str]]) -> None:
+    fast, general = _read_both(WebhookCreate, case[0])
+    assert fast == general
+    if isinstance(fast, WebhookCreate):
+        assert type(fast.object_type) is ObjectType
+        assert all(type(h) is WebhookHeader for h in fast.headers)
+        assert hash(fast.headers) == hash(general.headers)
+
+
+@EXAMPLES
+@given(
+    case=st.one_of(
+        hook_test_specs().map(lambda spec: (as_json(spec), set())),
+        corrupted(
+            hook_test_specs(),
+            TEST_RULES,
+            ("url", "object_type", "object_name", "event"),
+            "WebhookTestCreate",
+        ),
+    )
+)
+def test_a_test_dict_reads_the_same_in_one_pass(case: tuple[Any, set[str]]) -> None:
+    fast, general = _read_both(WebhookTestCreate, case[0])
+    assert fast == general
+
+
+def test_the_one_pass_reading_is_taken_for_a_valid_dict() -> None:
+    spec = {
+        "name": "n",
+        "url": "https://example.org/h?x=1#f",
+        "object_type": "pipeline",
+        "object_name": "p",
+        "event": "pipeline_request_started",
+        "headers": [{"key": "A", "value": "b", "protected": True}],
+        "labels": {"k": "v"},
+    }
+    assert _PLAIN_CREATE.read(spec) == WebhookCreate(**spec)
+    assert _PLAIN_CREATE.read({**spec, "url": "HTTPS://example.org"}) is None  # judged elsewhere
+    assert WebhookCreate.from_dict({**spec, "url": "HTTPS://example.org"}).url.startswith("HTTPS")
