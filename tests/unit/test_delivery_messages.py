@@ -127,7 +127,7 @@ def test_a_key_of_the_wrong_type_names_the_key_and_the_type(value: Any, kind: st
         (b"{}\x0c", "body is not JSON: Extra data: line 1 column 3 (char 2)"),
         (b"[" * 100_000 + b"]" * 100_000, "body is nested too deeply"),
     ],
-    ids=["empty", "trailing data", "nested"],
+    ids=["empty", "trailing data", "form feed", "nested"],
 )
 def test_a_body_that_is_not_json_says_where_it_stopped(raw: bytes, message: str) -> None:
     assert refusal(parse, raw)[:3] == (400, "not_json", message)
