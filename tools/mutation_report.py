@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -29,13 +29,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hand_mutants import HAND_MUTANTS
 from mutmut.configuration import config
 from mutmut.mutation.data import SourceFileMutationData
 from mutmut.mutation.diff_apply import get_diff_for_mutant
 from mutmut.stats import status_by_exit_code
 from mutmut.utils.file_utils import walk_mutatable_files
-
-from hand_mutants import HAND_MUTANTS
 
 __all__ = ["Mutant", "main", "render", "survivor_key"]
 
@@ -138,7 +137,10 @@ def _replace_block(page: str, name: str, body: str) -> str:
 def _module_table(mutants: Sequence[Mutant]) -> str:
     total: Counter[str] = Counter(m.module for m in mutants)
     killed: Counter[str] = Counter(m.module for m in mutants if m.status in KILLED)
-    rows = ["| module | mutants | killed | not killed | score |", "| --- | ---: | ---: | ---: | ---: |"]
+    rows = [
+        "| module | mutants | killed | not killed | score |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for module in sorted(total):
         n, k = total[module], killed[module]
         rows.append(f"| `{module}` | {n} | {k} | {n - k} | {100 * k / n:.1f}% |")
@@ -149,13 +151,17 @@ def _hand_table(results: Sequence[dict[str, object]]) -> str:
     by_key: dict[str, list[dict[str, object]]] = {}
     for result in results:
         by_key.setdefault(str(result["key"]), []).append(result)
-    rows = ["| mutant | the promise | tests, each run alone | killed |", "| --- | --- | --- | --- |"]
+    rows = [
+        "| mutant | the promise | tests, each run alone | killed |",
+        "| --- | --- | --- | --- |",
+    ]
     for mutant in HAND_MUTANTS:
         runs = by_key.get(mutant.key, [])
         tests = "<br>".join(_code(str(r["test"]).rpartition("::")[2], 200) for r in runs)
         killed = sum(1 for r in runs if r["killed"])
         where = f"`{mutant.path.removeprefix('aioubiwebhooks/')}`"
-        rows.append(f"| {mutant.key} ({where}) | {mutant.promise} | {tests} | {killed} of {len(runs)} |")
+        score = f"{killed} of {len(runs)}"
+        rows.append(f"| {mutant.key} ({where}) | {mutant.promise} | {tests} | {score} |")
     return "\n".join(rows)
 
 
@@ -173,7 +179,7 @@ def render(
     if elapsed is not None:
         minutes, seconds = divmod(round(elapsed), 60)
         workers = config_workers()
-        line = f"`make mutate` took {minutes} min {seconds:02d} s with {workers} workers on 2 cores."
+        line = f"`make mutate` took {minutes} min {seconds:02d} s with {workers} workers."
         page = TIME_LINE.sub(line, page, count=1)
     reasons = _reasons(page)
     rows = ["| key | change | status | reason |", "| --- | --- | --- | --- |"]
