@@ -45,7 +45,7 @@ async def settle() -> None:
     ],
 )
 def test_each_bound_must_be_at_least_one(settings: dict[str, int], message: str) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="must be at least 1") as info:
         Inbox(**{"max_queue": 1, "max_history": 1, "max_dedupe": 1, **settings})
     assert str(info.value) == message
 
@@ -69,7 +69,8 @@ async def test_a_delivery_waiting_for_room_and_its_redelivery_are_answered_toget
     waiting = asyncio.create_task(inbox.offer(event("second")))
     again = asyncio.create_task(inbox.offer(event("second")))
     await settle()
-    assert not waiting.done() and not again.done()
+    assert not waiting.done()
+    assert not again.done()
     assert inbox.stats.held_back == 1
     assert (await inbox.get()).request_id == "first"
     with anyio.fail_after(2):
