@@ -83,7 +83,7 @@ def test_a_jittered_delay_never_comes_before_the_budget_allows() -> None:
 
 
 def test_the_deprecated_arguments_are_named_in_the_warning() -> None:
-    with pytest.warns(DeprecationWarning) as caught:
+    with pytest.warns(DeprecationWarning, match="deprecated") as caught:
         schedule_from(None, {"jitter": False, "factor": 2.0}, caller="await_tests")
     assert str(caught[0].message) == (
         "await_tests(factor=..., jitter=...) is deprecated; "
