@@ -82,7 +82,7 @@ def test_references_resolve_from_the_process_environment_by_default(
 
 
 def test_rotate_secrets_is_deprecated_and_changes_nothing() -> None:
-    with pytest.warns(DeprecationWarning) as caught:
+    with pytest.warns(DeprecationWarning, match="rotate_secrets") as caught:
         plan = diff("demo", [webhook_spec("a")], [], rotate_secrets=True)
     assert str(caught[0].message) == (
         "rotate_secrets is deprecated and changes nothing: a plan always sends known "
