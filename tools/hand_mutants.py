@@ -152,6 +152,7 @@ HAND_MUTANTS: tuple[HandMutant, ...] = (
         new="            pass\n",
         tests=(
             "tests/integration/test_polling.py::test_a_plain_break_out_of_await_tests_also_stops_the_waits",
+            "tests/unit/test_polling_scripted.py::test_leaving_await_tests_early_stops_polling_the_others",
         ),
     ),
     HandMutant(
