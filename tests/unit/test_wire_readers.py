@@ -220,6 +220,8 @@ def test_a_list_keeps_each_headers_own_value_and_flag() -> None:
         (WebhookHeader("A", "v"),),
     ]
     assert hooks[1].headers is hooks[3].headers  # equal header lists are shared
+    mixed = webhooks_from_json([hook("a", plain), hook("b", other, plain)])
+    assert mixed[1].headers[1] is mixed[0].headers[0]  # and equal headers within others
 
 
 def test_a_flag_that_is_not_a_boolean_is_never_taken_for_one() -> None:
