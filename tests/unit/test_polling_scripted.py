@@ -148,3 +148,15 @@ async def test_leaving_await_tests_early_stops_polling_the_others(session_for: A
     for _ in range(50):  # a wait left running polls at every turn (testing mode: no delay)
         await asyncio.sleep(0)
     assert tests.polls["slow"] == polled
+
+
+async def test_a_deadline_that_strikes_during_the_first_poll_knows_no_status() -> None:
+    async def never_in_time(request: HttpRequest) -> HttpResponse:
+        await asyncio.sleep(30)
+        return status("t", "completed")
+
+    async with WebhooksSession("Token t", transport=MockTransport(never_in_time)) as session:
+        with anyio.fail_after(10), pytest.raises(TestTimeoutError) as caught:
+            await session.await_test("p", "t", timeout=0.2)
+    assert caught.value.last_status is None
+    assert str(caught.value) == "webhook test t still unknown after 0.2 s"
