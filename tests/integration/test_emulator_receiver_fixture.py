@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 import pytest
 from _emulator_helpers import hook_test_body
 
 from aioubiwebhooks.emulator import Emulator
-
-pytest.importorskip("aioubiwebhooks.receiver")
+from aioubiwebhooks.receiver import WebhookReceiver
 
 
 @pytest.mark.parametrize(
@@ -22,7 +19,7 @@ pytest.importorskip("aioubiwebhooks.receiver")
 )
 async def test_deliveries_reach_the_receiver_as_typed_events(
     ubiops_emulator: Emulator,
-    webhook_receiver: Any,
+    webhook_receiver: WebhookReceiver,
     object_type: str,
     object_name: str,
     event: str,

@@ -22,15 +22,14 @@ async def burst(session: WebhooksSession, count: int) -> float:
     return time.monotonic() - started
 
 
-async def test_burst_of_three_budgets_takes_about_two_windows_with_at_most_one_429_each() -> None:
+async def test_burst_of_three_budgets_takes_two_windows_at_least_and_one_429_each_at_most() -> None:
     async with Emulator(rate_limit=(LIMIT, WINDOW)) as emu:
         async with WebhooksSession(emu.token, emu.url) as session:
             elapsed = await burst(session, 3 * LIMIT)
         windows = math.ceil(elapsed / WINDOW)
         # The last third cannot start before the third window: two full windows at least.
+        # (How close to that minimum it finishes is measured by benchmarks/paced.py.)
         assert elapsed >= 2 * WINDOW - 0.1
-        # Generous bound for a shared machine; benchmarks/ measures the real ratio.
-        assert elapsed < 2 * WINDOW * 1.5
         assert emu.stats.rate_limited <= windows
 
 

@@ -17,6 +17,7 @@ from conftest import delivery_spec, webhook_spec
 from aioubiwebhooks import (
     ApiConnectionError,
     ApiTimeoutError,
+    ConflictError,
     NotFoundError,
     ServerError,
     WebhooksSession,
@@ -99,6 +100,29 @@ async def test_500s_are_reported_not_repeated(emu: Emulator) -> None:
     assert isinstance(outcomes[0].error, ServerError)
     assert outcomes[0].attempts == 1
     assert emu.stats.requests["webhooks_list"] == 1
+
+
+async def test_a_503_on_a_test_create_is_reported_not_repeated(emu: Emulator) -> None:
+    """A 503 may come from a proxy after the server acted; a repeat would deliver twice."""
+    emu.faults.fail_next(1, status=503, routes=["webhook_tests_create"])
+    async with WebhooksSession(emu.token, emu.url, max_retries=3) as session:
+        with pytest.raises(ServerError) as caught:
+            await session.webhook_tests_create("demo", delivery_spec("http://127.0.0.1:9/x"))
+    assert (caught.value.status, caught.value.attempts) == (503, 1)
+    assert emu.stats.requests["webhook_tests_create"] == 1
+
+
+async def test_a_retried_create_that_meets_another_webhook_raises_conflict(emu: Emulator) -> None:
+    """The retry's 409 is for a webhook stored under the name before: not the one asked for."""
+    async with WebhooksSession(emu.token, emu.url, max_retries=3) as session:
+        await session.webhooks_create("demo", webhook_spec("taken", url="http://127.0.0.1:9/a"))
+        emu.faults.fail_next(1, status=503, routes=["webhooks_create"])
+        with pytest.raises(ConflictError) as caught:
+            await session.webhooks_create("demo", webhook_spec("taken", url="http://127.0.0.1:9/b"))
+    assert (caught.value.status, caught.value.attempts) == (409, 2)
+    assert emu.stats.requests["webhooks_create"] == 3
+    assert emu.stats.requests["webhooks_get"] == 1  # the lookup that compared them
+    assert emu.webhook("demo", "taken").url == "http://127.0.0.1:9/a"
 
 
 class DropFirstThen404:

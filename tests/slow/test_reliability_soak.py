@@ -437,4 +437,3 @@ async def test_soak_mixed_operations_under_faults_match_the_model(sink: Sink) ->
     assert sum(1 for o in outcomes if isinstance(o.error, ApiConnectionError)) > 0
     assert sum(attempts.values()) > len(plan)
     assert counter.outcomes["ApiTimeoutError"] > 0
-    assert elapsed < 120

@@ -103,3 +103,10 @@ def test_what_cannot_be_known_or_means_the_same_is_no_change() -> None:
     assert differences(attrs.evolve(STORED, version=None), stored()) == {}  # default version
     no_description = attrs.evolve(STORED, description=None)
     assert differences(no_description, stored(attrs.evolve(STORED, description=""))) == {}
+
+
+def test_every_field_is_read_by_the_comparison() -> None:
+    """All fields changed at once: each is reported, whatever the others do."""
+    everything = {k: v for change in CHANGES.values() for k, v in change.items()}
+    wanted = attrs.evolve(STORED, **{**everything, "event": "pipeline_request_failed"})
+    assert set(differences(wanted, stored())) == set(CHANGES)

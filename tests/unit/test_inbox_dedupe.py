@@ -1,0 +1,143 @@
+"""The in-memory inbox at its edges: the dedupe window, a delivery waiting for room, the
+counts the receiver reports, and the one warning when nobody reads the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+import anyio
+import pytest
+
+from aioubiwebhooks._inbox import Inbox, Verdict
+from aioubiwebhooks.events import DeploymentEvent, WebhookEvent
+from aioubiwebhooks.models import EventType
+
+WHEN = datetime(2024, 5, 1, tzinfo=timezone.utc)
+
+
+def event(request_id: str) -> WebhookEvent:
+    return DeploymentEvent(
+        event=EventType.DEPLOYMENT_REQUEST_COMPLETED,
+        object_id="d",
+        object_name="dep",
+        version_id="v",
+        version_name="v1",
+        request_id=request_id,
+        status="completed",
+        text="done",
+        received_at=WHEN,
+    )
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"max_queue": 0}, "max_queue must be at least 1, got 0"),
+        ({"max_history": 0}, "max_history must be at least 1, got 0"),
+        ({"max_dedupe": 0}, "max_dedupe must be at least 1, got 0"),
+    ],
+)
+def test_each_bound_must_be_at_least_one(settings: dict[str, int], message: str) -> None:
+    with pytest.raises(ValueError, match="must be at least 1") as info:
+        Inbox(**{"max_queue": 1, "max_history": 1, "max_dedupe": 1, **settings})
+    assert str(info.value) == message
+
+
+async def test_the_dedupe_window_holds_exactly_max_dedupe_keys() -> None:
+    inbox = Inbox(max_queue=10, max_history=10, max_dedupe=2)
+    assert await inbox.offer(event("a")) is Verdict.ACCEPTED
+    assert await inbox.offer(event("b")) is Verdict.ACCEPTED
+    assert await inbox.offer(event("a")) is Verdict.DUPLICATE  # two keys: both remembered
+    assert await inbox.offer(event("c")) is Verdict.ACCEPTED  # "b" is now the oldest: gone
+    assert await inbox.offer(event("b")) is Verdict.ACCEPTED
+    assert (inbox.stats.accepted, inbox.stats.duplicates) == (4, 1)
+    one = Inbox(max_queue=10, max_history=10, max_dedupe=1)
+    assert await one.offer(event("a")) is Verdict.ACCEPTED
+    assert await one.offer(event("a")) is Verdict.DUPLICATE
+
+
+async def test_a_delivery_waiting_for_room_and_its_redelivery_are_answered_together() -> None:
+    inbox = Inbox(max_queue=1, max_history=10, max_dedupe=10)
+    assert await inbox.offer(event("first")) is Verdict.ACCEPTED
+    waiting = asyncio.create_task(inbox.offer(event("second")))
+    again = asyncio.create_task(inbox.offer(event("second")))
+    await settle()
+    assert not waiting.done()
+    assert not again.done()
+    assert inbox.stats.held_back == 1
+    assert (await inbox.get()).request_id == "first"
+    with anyio.fail_after(2):
+        assert await waiting is Verdict.ACCEPTED
+        assert await again is Verdict.DUPLICATE
+    assert (inbox.stats.accepted, inbox.stats.duplicates) == (2, 1)
+    assert (await inbox.get()).request_id == "second"
+    assert await inbox.offer(event("second")) is Verdict.DUPLICATE  # remembered once stored
+    assert inbox.stats.duplicates == 2
+
+
+async def test_a_delivery_that_finds_no_room_in_time_is_busy_and_forgotten() -> None:
+    inbox = Inbox(max_queue=1, max_history=10, max_dedupe=10, hold_timeout=0.05)
+    await inbox.offer(event("first"))
+    with anyio.fail_after(5):
+        assert await inbox.offer(event("second")) is Verdict.BUSY
+    assert inbox.stats.rejected["busy"] == 1
+    assert inbox.stats.accepted == 1
+    await inbox.get()
+    assert await inbox.offer(event("second")) is Verdict.ACCEPTED  # a retry is new
+
+
+async def test_an_event_a_waiting_wait_for_takes_never_reaches_the_queue() -> None:
+    inbox = Inbox(max_queue=1, max_history=10, max_dedupe=10)
+    await inbox.offer(event("first"))
+    found = asyncio.create_task(
+        inbox.wait_for(lambda e: e.request_id == "second", timeout=5, description="second")
+    )
+    offered = asyncio.create_task(inbox.offer(event("second")))
+    await settle()
+    await inbox.get()
+    with anyio.fail_after(2):
+        assert await offered is Verdict.ACCEPTED
+        assert (await found).request_id == "second"
+    assert inbox.stats.queued == 0
+    assert await inbox.pending() == []
+
+
+async def test_crowded_once_the_queue_and_the_waiting_room_are_full() -> None:
+    inbox = Inbox(max_queue=2, max_history=10, max_dedupe=10)
+    assert not inbox.crowded(max_waiting=3, in_flight=4)
+    assert inbox.crowded(max_waiting=3, in_flight=5)
+    await inbox.offer(event("a"))
+    assert not inbox.crowded(max_waiting=3, in_flight=3)
+    assert inbox.crowded(max_waiting=3, in_flight=4)
+
+
+async def test_a_full_queue_nobody_reads_is_warned_about_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    inbox = Inbox(max_queue=1, max_history=10, max_dedupe=10, hold_timeout=0.01)
+    await inbox.offer(event("a"))
+    with caplog.at_level(logging.WARNING, logger="aioubiwebhooks.receiver"):
+        await inbox.offer(event("b"))
+        await inbox.offer(event("c"))
+    assert [r.getMessage() for r in caplog.records] == [
+        "the receiver's queue is full (max_queue=1) and no 'async for' reads it: deliveries "
+        "wait for room, then are refused with 503. Read the events with 'async for' or "
+        "wait_for(), or raise max_queue"
+    ]
+
+
+async def test_no_warning_once_someone_reads_the_queue(caplog: pytest.LogCaptureFixture) -> None:
+    inbox = Inbox(max_queue=1, max_history=10, max_dedupe=10, hold_timeout=0.01)
+    await inbox.offer(event("a"))
+    await inbox.get()
+    await inbox.offer(event("b"))
+    with caplog.at_level(logging.WARNING, logger="aioubiwebhooks.receiver"):
+        assert await inbox.offer(event("c")) is Verdict.BUSY
+    assert caplog.records == []
