@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import anyio
 import pytest
 
-from aioubiwebhooks._inbox import Inbox, Verdict
+from aioubiwebhooks._inbox import BaseInbox, Inbox, Verdict
 from aioubiwebhooks.events import DeploymentEvent, WebhookEvent
 from aioubiwebhooks.models import EventType
 
@@ -186,3 +186,17 @@ async def test_an_event_a_wait_for_claimed_is_not_queued_even_if_that_wait_is_ca
         await found
     assert inbox.stats.queued == 0
     assert await inbox.pending() == []
+
+
+async def test_an_inbox_is_open_until_closed() -> None:
+    inbox = Inbox(max_queue=1, max_history=1, max_dedupe=1)
+    assert inbox.closed is False
+    inbox.close()
+    assert inbox.closed is True
+
+
+def test_a_store_without_a_queue_of_its_own_is_never_crowded() -> None:
+    """The base store (the journal's) holds nothing in memory: however many deliveries are
+    on their way, none is refused for crowding."""
+    store = BaseInbox(max_history=1, max_dedupe=1)
+    assert not store.crowded(max_waiting=0, in_flight=10**6)
