@@ -169,6 +169,16 @@ HAND_MUTANTS: tuple[HandMutant, ...] = (
         ),
     ),
     HandMutant(
+        key="rotate-secrets-warning-misplaced",
+        promise="the `rotate_secrets` deprecation warning points at the caller's line",
+        path="aioubiwebhooks/migrate/_diff.py",
+        old="            stacklevel=3,  # pragma: no mutate",
+        new="            stacklevel=2,",
+        tests=(
+            "tests/unit/test_migrate_diff.py::test_the_rotate_secrets_warning_points_at_the_caller",
+        ),
+    ),
+    HandMutant(
         key="409-for-another-webhook-returned",
         promise="a retried create that meets 409 for a different webhook raises ConflictError",
         path="aioubiwebhooks/session.py",
