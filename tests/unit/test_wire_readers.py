@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import pytest
 
-from aioubiwebhooks import WebhookDetail, WebhookHeader, WebhookUpdate
+from aioubiwebhooks import WebhookDetail, WebhookHeader, WebhookUpdate, _wire
 from aioubiwebhooks._wire import (
     DecodeError,
     decode_webhooks,
@@ -167,26 +167,23 @@ def test_what_an_answer_leaves_out_reads_as_the_documented_defaults() -> None:
     assert (detail.version, detail.description, detail.creation_date) == (None, None, None)
 
 
-def test_a_webhook_read_field_by_field_matches_the_fast_reading() -> None:
-    """A value the fast path cannot take (a mistyped optional field that is null) goes the
-    checked way, which must give the same model."""
-    full = {
-        **GOOD,
-        "version": "v1",
-        "description": "d",
-        "labels": {"team": "a"},
-        "timeout": 12,
-        "enabled": False,
-        "retry": True,
-        "include_result": True,
-        "creation_date": "2024-05-01T12:00:00Z",
-        "last_updated": "2024-05-01T13:00:00+02:00",
-        "headers": [{"key": "Authorization", "value": None, "protected": True}],
-    }
-    fast = webhook_from_json(full)
-    checked = webhook_from_json({**full, "object_type": "experiment"})
-    assert checked.object_type == "experiment"  # unknown: kept as its string
-    assert fast == WebhookDetail(
+FULL: dict[str, Any] = {
+    **GOOD,
+    "version": "v1",
+    "description": "d",
+    "labels": {"team": "a"},
+    "timeout": 12,
+    "enabled": False,
+    "retry": True,
+    "include_result": True,
+    "creation_date": "2024-05-01T12:00:00Z",
+    "last_updated": "2024-05-01T13:00:00+02:00",
+    "headers": [{"key": "Authorization", "value": None, "protected": True}],
+}
+
+
+def test_a_webhook_with_every_field_reads_as_written() -> None:
+    assert webhook_from_json(FULL) == WebhookDetail(
         id="i-1",
         name="hook",
         url="https://example.org/hook",
@@ -204,6 +201,30 @@ def test_a_webhook_read_field_by_field_matches_the_fast_reading() -> None:
         creation_date=datetime(2024, 5, 1, 12, tzinfo=timezone.utc),
         last_updated=datetime(2024, 5, 1, 11, tzinfo=timezone.utc),
     )
+    assert webhook_from_json({**FULL, "object_type": "experiment"}).object_type == "experiment"
+
+
+@pytest.mark.parametrize("data", [GOOD, FULL], ids=["defaults", "every field"])
+def test_a_webhook_read_field_by_field_matches_the_fast_reading(data: dict[str, Any]) -> None:
+    """The field-by-field reading runs only to name a misfit; on a webhook that fits it must
+    still give the same model, or the two readings have drifted apart."""
+    assert _wire._checked_webhook(data, None) == webhook_from_json(data)
+
+
+@pytest.mark.parametrize("data", [GOOD, FULL], ids=["defaults", "every field"])
+def test_a_webhook_that_fits_is_read_in_one_go(
+    data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The point of the fast reading: a webhook that fits never takes the field-by-field
+    way, in a single answer or in a list."""
+
+    def not_expected(item: dict[str, Any], shared: Any) -> WebhookDetail:
+        raise AssertionError(f"read field by field: {item}")
+
+    monkeypatch.setattr(_wire, "_checked_webhook", not_expected)
+    one = webhook_from_json(data)
+    assert webhooks_from_json([data, data]) == [one, one]
+    assert decode_webhooks(json.dumps([data]).encode()) == [one]
 
 
 @pytest.mark.parametrize(
