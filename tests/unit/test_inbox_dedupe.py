@@ -172,9 +172,7 @@ async def test_an_event_a_wait_for_claimed_is_not_queued_even_if_that_wait_is_ca
         found.cancel()  # cancelled once it matched, before it returns
         return True
 
-    found = asyncio.create_task(
-        inbox.wait_for(cancel_the_wait, timeout=5, description="second")
-    )
+    found = asyncio.create_task(inbox.wait_for(cancel_the_wait, timeout=5, description="second"))
     await settle()
     offered = asyncio.create_task(inbox.offer(event("second")))
     await settle()

@@ -184,8 +184,7 @@ async def test_await_tests_polls_by_the_schedule_given(session_for: Any) -> None
     slow = PollSchedule(initial_delay=5.0, max_delay=5.0, jitter=False)
     with set_testing(False):
         (outcome,) = [
-            o
-            async for o in session_for(tests).await_tests("p", ["t"], timeout=0.5, schedule=slow)
+            o async for o in session_for(tests).await_tests("p", ["t"], timeout=0.5, schedule=slow)
         ]
     assert isinstance(outcome.error, TestTimeoutError)
     assert tests.polls["t"] == 1

@@ -129,7 +129,6 @@ def test_the_statuses_around_the_3xx_range_are_no_redirects(status: int, kind: t
     assert not isinstance(error, RedirectError)
 
 
-
 def hide_every_s(text: str) -> str:
     return text.replace("S", "")
 

@@ -122,7 +122,6 @@ def test_a_long_bad_time_is_shown_cut_short() -> None:
     assert message == f"$.creation_date: expected an ISO 8601 time, got '{'x' * 59}..."
 
 
-
 def test_a_bad_time_as_long_as_the_preview_is_shown_whole() -> None:
     text = "x" * 58  # its repr, quotes included, is the 60 characters a preview shows
     message = problem(webhook_from_json, {**GOOD, "creation_date": text})
@@ -147,6 +146,7 @@ def test_of_two_misfits_the_first_in_reading_order_is_named(
     assert problem(webhooks_from_json, [GOOD, {**GOOD, **changes}]) == message.replace(
         "$", "$[1]", 1
     )
+
 
 def test_what_an_answer_leaves_out_reads_as_the_documented_defaults() -> None:
     detail = webhook_from_json({**GOOD, "headers": [{"key": "A", "value": "v"}]})
