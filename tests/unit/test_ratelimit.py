@@ -413,3 +413,28 @@ def test_one_session_with_many_in_flight_is_not_taken_for_several() -> None:
             state.release(0.02, ticket, answer(big, big - counted, 60), answered=True)
     assert not state.crowded
     assert state.ramp >= 64  # doubling with each round while alone
+
+
+def test_a_window_this_session_had_alone_gives_a_contention_of_one() -> None:
+    """Not crowded: the server counted only this session's requests, however few of the
+    window's budget they were."""
+    state = BudgetState()
+    for used in range(1, 4):
+        state.release(
+            0.01 * used, take(state, 0.01 * used), answer(10, 10 - used, 5), answered=True
+        )
+    assert not state.crowded
+    take(state, 6.0)  # the next window
+    assert state.contention == 1.0
+
+
+def test_each_window_moves_the_generation_on_and_starts_its_count_afresh() -> None:
+    state = BudgetState()
+    state.release(0.0, take(state, 0.0), answer(10, 9, 2), answered=True)
+    first = take(state, 2.0)  # the second window
+    state.release(2.0, first, answer(10, 9, 2), answered=True)
+    second = take(state, 4.0)  # the third
+    assert state.generation == 2
+    # Its first answer shows one request besides this one: someone else draws on it.
+    state.release(4.0, second, answer(10, 8, 2), answered=True)
+    assert state.crowded

@@ -314,8 +314,18 @@ def test_a_list_body_reads_element_by_element_with_whitespace_anywhere() -> None
         (b"[nope]", "$[0]: not JSON (JSONDecodeError)"),
         (b"[" + b"[" * 100_000, "$[0]: not JSON (RecursionError)"),
         (b"[] x", "$: not JSON: extra data after character 1"),
+        (b"[]x", "$: not JSON: extra data after character 1"),
     ],
-    ids=["empty", "not UTF-8", "bad item", "bad first", "bad JSON item", "nested", "extra"],
+    ids=[
+        "empty",
+        "not UTF-8",
+        "bad item",
+        "bad first",
+        "bad JSON item",
+        "nested",
+        "extra",
+        "extra at once",
+    ],
 )
 def test_a_bad_list_body_says_where(body: bytes, message: str) -> None:
     assert problem(decode_webhooks, body) == message
