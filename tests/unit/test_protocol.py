@@ -240,3 +240,23 @@ def test_a_server_error_keeps_only_an_excerpt_of_a_huge_body() -> None:
     assert isinstance(decision.error, ServerError)
     assert len(decision.error.body) <= 2000
     assert len(str(decision.error)) < 1000
+
+
+def test_each_retry_waits_the_backoff_of_its_own_number_drawn_from_the_rng_given() -> None:
+    class Low(random.Random):
+        def random(self) -> float:
+            return 0.0
+
+        def uniform(self, a: float, b: float) -> float:
+            return a
+
+    policy = RetryPolicy(max_retries=8, initial_delay=0.2, max_delay=10.0)
+    for failed in (answer(503), ApiConnectionError("reset")):
+        delays = []
+        for retries in range(3):
+            call = CallState("GET", "/x", retries=retries)
+            decision = decide(call, failed, policy, rng=Low())
+            assert isinstance(decision, Retry)
+            assert decision.delay == policy.backoff(retries + 1, Low())
+            delays.append(decision.delay)
+        assert len(set(delays)) == 3  # the number counts: each retry waits its own backoff

@@ -190,3 +190,9 @@ async def test_a_wait_is_logged_from_50_ms_on(
     wait = 1 / rate
     expected = [f"rate limit budget spent; waiting {wait:.2f} s for the window"]
     assert messages(caplog) == (expected if logged else [])
+
+
+def test_a_pacer_reads_headers_with_the_longest_wait_its_session_honours() -> None:
+    said = {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "90"}
+    assert Pacer(max_wait=60.0).headers(said) == RateLimitHeaders(5, 0, None, refused=90.0)
+    assert Pacer().headers(said) == RateLimitHeaders(5, 0, 90.0)

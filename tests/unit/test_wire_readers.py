@@ -22,6 +22,7 @@ import pytest
 from aioubiwebhooks import WebhookDetail, WebhookHeader, WebhookUpdate, _wire
 from aioubiwebhooks._wire import (
     DecodeError,
+    decode_json,
     decode_webhooks,
     header_json,
     iso,
@@ -411,3 +412,10 @@ def test_times_are_written_in_utc_whatever_the_local_zone() -> None:
     moment = datetime(2024, 5, 1, 21, tzinfo=timezone(timedelta(hours=9)))
     assert iso(moment) == "2024-05-01T12:00:00Z"
     assert iso(None) is None
+
+
+def test_json_nested_too_deeply_says_so() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(DecodeError) as info:
+        decode_json(deep)
+    assert str(info.value) == "$: JSON nested too deeply"
