@@ -160,3 +160,38 @@ async def test_with_a_receiver_the_wait_falls_back_to_polls_a_second_apart(inbox
             await await_test(session, "p", "t", timeout=0.5, receiver=source(inbox))
     assert caught.value.timeout == 0.5
     assert test.polls <= 1
+
+
+async def test_a_delivery_that_arrives_during_a_poll_brings_the_next_one_forward(
+    inbox: Inbox,
+) -> None:
+    polls = 0
+
+    async def answer(request: HttpRequest) -> HttpResponse:
+        nonlocal polls
+        polls += 1
+        if polls == 1:
+            await inbox.offer(event("during"))  # while this poll is on its way
+        status = "completed" if polls == 3 else "pending"
+        return HttpResponse.json({"id": "t", "status": status, "error_message": None})
+
+    async with WebhooksSession("Token t", transport=MockTransport(answer)) as session:
+        wait = asyncio.ensure_future(
+            await_test(session, "p", "t", timeout=20, schedule=NEVER, receiver=source(inbox))
+        )
+        await settle()
+        await inbox.offer(event("first"))
+        with anyio.fail_after(10):
+            done = await wait
+    assert done.status is TestStatus.COMPLETED
+    assert polls == 3
+
+
+async def test_without_a_receiver_the_wait_polls_by_the_default_schedule() -> None:
+    """Its first polls come after 0.1 and 0.25 s: at least two within 0.9 s, where a
+    receiver's fallback would poll only at the deadline."""
+    test = ScriptedTest()
+    async with WebhooksSession("Token t", transport=MockTransport(test)) as session:
+        with pytest.raises(TestTimeoutError):
+            await await_test(session, "p", "t", timeout=0.9)
+    assert test.polls >= 2
