@@ -169,6 +169,17 @@ HAND_MUTANTS: tuple[HandMutant, ...] = (
         ),
     ),
     HandMutant(
+        key="poll-settings-warning-misplaced",
+        promise="the deprecated poll settings' warning points at the caller's line",
+        path="aioubiwebhooks/_schedule.py",
+        old="    stacklevel: int = 3,  # pragma: no mutate",
+        new="    stacklevel: int = 2,",
+        tests=(
+            "tests/integration/test_polling.py::"
+            "test_loose_poll_settings_still_work_with_a_warning",
+        ),
+    ),
+    HandMutant(
         key="rotate-secrets-warning-misplaced",
         promise="the `rotate_secrets` deprecation warning points at the caller's line",
         path="aioubiwebhooks/migrate/_diff.py",
