@@ -438,3 +438,18 @@ def test_each_window_moves_the_generation_on_and_starts_its_count_afresh() -> No
     # Its first answer shows one request besides this one: someone else draws on it.
     state.release(4.0, second, answer(10, 8, 2), answered=True)
     assert state.crowded
+
+
+def test_a_share_is_the_limit_over_the_contention_rounded_down_and_at_least_one() -> None:
+    assert BudgetState(contention=3.0)._share(10) == 3
+    assert BudgetState(contention=3.0)._share(3) == 1
+    assert BudgetState(contention=8.0)._share(3) == 1
+    # In a first window: an equal part for each session seen taking turns.
+    alone = BudgetState(turns=[1] * 12)
+    assert alone._share(10) == 10
+    three = BudgetState(turns=[3] * 12)
+    assert three._share(10) == 3
+    assert type(three.turn_share) is int
+    crowd = BudgetState(turns=[3] * 12)
+    assert crowd._share(3) == 1
+    assert BudgetState(turns=[3] * 11)._share(10) is None  # too few turns to judge
