@@ -453,3 +453,39 @@ def test_a_share_is_the_limit_over_the_contention_rounded_down_and_at_least_one(
     crowd = BudgetState(turns=[3] * 12)
     assert crowd._share(3) == 1
     assert BudgetState(turns=[3] * 11)._share(10) is None  # too few turns to judge
+
+
+def test_an_answer_with_only_some_of_the_headers_is_still_read() -> None:
+    assert parse_rate_limit_headers(
+        {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "3"}
+    ) == RateLimitHeaders(5, 3, None)
+    assert parse_rate_limit_headers({"x-ratelimit-reset": "90"}, max_wait=60.0) == (
+        RateLimitHeaders(0, 0, None, refused=90.0)
+    )
+    assert parse_rate_limit_headers({"retry-after": "90"}, max_wait=60.0) == (
+        RateLimitHeaders(0, 0, None, refused=90.0)
+    )
+
+
+def test_a_wait_as_long_as_the_caller_allows_is_usable() -> None:
+    said = {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "60"}
+    assert parse_rate_limit_headers(said, max_wait=60.0) == RateLimitHeaders(5, 0, 60.0)
+    only_retry_after = parse_rate_limit_headers({"retry-after": "60"}, max_wait=60.0)
+    assert only_retry_after == RateLimitHeaders(0, 0, None, retry_after=60.0)
+
+
+def test_a_pacer_takes_each_mode_and_refuses_a_rate_of_zero() -> None:
+    assert Pacer("auto").state.mode == "auto"
+    assert Pacer("off").state.mode == "off"
+    assert Pacer(2.5).state.mode == "fixed"
+    with pytest.raises(ValueError, match="positive rate"):
+        Pacer(0)
+
+
+async def test_a_refused_429_in_an_open_window_holds_nobody() -> None:
+    pacer = Pacer(clock=lambda: 0.0)
+    pacer.release(await pacer.acquire(), answer(10, 9, 2), answered=True)
+    assert pacer.state.window_end == 2.0
+    ticket = await pacer.acquire()
+    assert pacer.rate_limited(ticket, answer(10, 0, None, refused=1.7e9)) == 0
+    assert pacer.state.window_end is None
