@@ -478,6 +478,7 @@ def test_a_pacer_takes_each_mode_and_refuses_a_rate_of_zero() -> None:
     assert Pacer("auto").state.mode == "auto"
     assert Pacer("off").state.mode == "off"
     assert Pacer(2.5).state.mode == "fixed"
+    assert Pacer(0.5).state.rate == 0.5  # one request every two seconds
     with pytest.raises(ValueError, match="positive rate"):
         Pacer(0)
 
