@@ -490,3 +490,23 @@ async def test_a_refused_429_in_an_open_window_holds_nobody() -> None:
     ticket = await pacer.acquire()
     assert pacer.rate_limited(ticket, answer(10, 0, None, refused=1.7e9)) == 0
     assert pacer.state.window_end is None
+
+
+def test_what_makes_a_budget_and_what_does_not() -> None:
+    def read(**said: str) -> RateLimitHeaders | None:
+        return parse_rate_limit_headers({f"x-ratelimit-{k}": v for k, v in said.items()})
+
+    assert read(limit="1", remaining="0", reset="3") == RateLimitHeaders(1, 0, 3.0)
+    assert read(limit="5", reset="3") is None  # no remaining: no budget to follow
+    both = {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "retry-after": "3"}
+    assert parse_rate_limit_headers(both) == RateLimitHeaders(5, 0, None, retry_after=3.0)
+    short = parse_rate_limit_headers({"retry-after": "0.8"}, max_wait=0.5)
+    assert short == RateLimitHeaders(0, 0, None, refused=0.8)
+
+
+def test_only_an_answer_with_a_limit_teaches_the_budget() -> None:
+    state = BudgetState()
+    state.release(0.0, take(state, 0.0), RateLimitHeaders(0, 0, None, 1.0), answered=True)
+    assert state.limit is None  # a Retry-After alone says nothing of the window
+    state.release(0.1, take(state, 0.1), answer(1, 0, 2), answered=True)
+    assert state.limit == 1
