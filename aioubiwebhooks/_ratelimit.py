@@ -429,6 +429,17 @@ class BudgetState:
                 grace = 0.0
             self.leftover_from = now + grace
             self.behind = server_used - 1 >= max(2, headers.limit // 4)
+            if (
+                self.generation == 0
+                and self.previous_end is None
+                and server_used > self.server_used + 1 + self.in_flight
+            ):
+                # The session's first answer found the window already drawn on: by others
+                # now, or by an earlier run. Counting starts there, one request at a time;
+                # others drawing now show as the count growing by the next answer.
+                self.server_used = server_used
+                self.own_answers += 1
+                return
         elif end is not None and self.window_end is not None:
             if end > self.window_end + LATE_TOLERANCE:
                 # The server has moved on to a later window than the one tracked here.

@@ -413,3 +413,28 @@ def test_one_session_with_many_in_flight_is_not_taken_for_several() -> None:
             state.release(0.02, ticket, answer(big, big - counted, 60), answered=True)
     assert not state.crowded
     assert state.ramp >= 64  # doubling with each round while alone
+
+
+def test_a_window_drawn_on_before_the_first_request_is_not_a_crowd_by_itself() -> None:
+    """An earlier run may have used part of the window: the session starts counting there,
+    one request at a time, and ramps up while the count grows only by its own requests."""
+    state = BudgetState()
+    big = 10**9
+    counted = 8000  # used before this session's first request
+    counted += 1
+    state.release(0.0, take(state, 0.0), answer(big, big - counted, 60), answered=True)
+    assert not state.crowded
+    assert state.try_acquire(0.01) is None  # one at a time for the next answer ...
+    assert state.try_acquire(0.01) == math.inf
+    counted += 1
+    state.release(0.02, state.ticket, answer(big, big - counted, 60), answered=True)
+    assert not state.crowded  # ... which shows nobody else drawing: it ramps up
+    assert state.ramp >= 2
+
+
+def test_others_drawing_after_the_first_answer_still_make_a_crowd() -> None:
+    state = BudgetState()
+    state.release(0.0, take(state, 0.0), answer(60, 50, 5), answered=True)  # 10 before
+    state.release(0.01, take(state, 0.01), answer(60, 47, 5), answered=True)  # 2 others
+    assert state.crowded
+    assert state.ramp == 1
