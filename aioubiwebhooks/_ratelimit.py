@@ -161,22 +161,22 @@ def parse_rate_limit_headers(
     A reset or Retry-After above ``max_wait`` (or above a day) is not usable: it is
     kept in ``refused`` for the error message, and never becomes a wait.
     """
-    if (
-        "x-ratelimit-limit" not in headers
-        and "retry-after" not in headers
-        and "x-ratelimit-reset" not in headers
-    ):
+    get = headers.get
+    limit_text = get("x-ratelimit-limit")
+    reset_text = get("x-ratelimit-reset")
+    retry_text = get("retry-after")
+    if limit_text is None and reset_text is None and retry_text is None:
         return None  # the common case without a limit: no parsing at all
     ceiling = min(max_wait, MAX_PLAUSIBLE_RESET)
     refused: float | None = None
-    reset = _seconds(headers.get("x-ratelimit-reset"))
+    reset = _seconds(reset_text)
     if reset is not None and reset > ceiling:
         refused, reset = reset, None
-    retry_after = _retry_after(headers.get("retry-after"), wall_clock)
+    retry_after = None if retry_text is None else _retry_after(retry_text, wall_clock)
     if retry_after is not None and retry_after > ceiling:
         refused, retry_after = max(refused or 0.0, retry_after), None
-    limit = _seconds(headers.get("x-ratelimit-limit"))
-    remaining = _seconds(headers.get("x-ratelimit-remaining"))
+    limit = _seconds(limit_text)
+    remaining = _seconds(get("x-ratelimit-remaining"))
     whole = reset is None or reset.is_integer()
     if limit is None or remaining is None or limit < 1:
         if retry_after is None and refused is None:
