@@ -168,6 +168,24 @@ def parse_rate_limit_headers(
     if limit_text is None and reset_text is None and retry_text is None:
         return None  # the common case without a limit: no parsing at all
     ceiling = min(max_wait, MAX_PLAUSIBLE_RESET)
+    remaining_text = get("x-ratelimit-remaining")
+    if (
+        retry_text is None
+        and limit_text is not None
+        and remaining_text is not None
+        and reset_text is not None
+        and len(limit_text) < 16
+        and len(remaining_text) < 16
+        and len(reset_text) < 16
+        and limit_text.isdecimal()
+        and remaining_text.isdecimal()
+        and reset_text.isdecimal()
+    ):
+        # The common case with a limit: three whole numbers of at most 15 digits (exact
+        # as floats), read as the general path below reads them.
+        whole_limit, whole_reset = int(limit_text), float(reset_text)
+        if whole_limit >= 1 and whole_reset <= ceiling:
+            return RateLimitHeaders(whole_limit, min(int(remaining_text), whole_limit), whole_reset)
     refused: float | None = None
     reset = _seconds(reset_text)
     if reset is not None and reset > ceiling:
@@ -176,7 +194,7 @@ def parse_rate_limit_headers(
     if retry_after is not None and retry_after > ceiling:
         refused, retry_after = max(refused or 0.0, retry_after), None
     limit = _seconds(limit_text)
-    remaining = _seconds(get("x-ratelimit-remaining"))
+    remaining = _seconds(remaining_text)
     whole = reset is None or reset.is_integer()
     if limit is None or remaining is None or limit < 1:
         if retry_after is None and refused is None:

@@ -10,12 +10,15 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aioubiwebhooks._ratelimit import (
     LEFTOVER_GRACE,
     BudgetState,
     Pacer,
     RateLimitHeaders,
+    _seconds,
     parse_rate_limit_headers,
     rate_limit_backoff,
 )
@@ -438,3 +441,33 @@ def test_others_drawing_after_the_first_answer_still_make_a_crowd() -> None:
     state.release(0.01, take(state, 0.01), answer(60, 47, 5), answered=True)  # 2 others
     assert state.crowded
     assert state.ramp == 1
+
+
+@given(
+    st.integers(0, 10**15 - 1),
+    st.integers(0, 10**15 - 1),
+    st.integers(0, 10**15 - 1),
+    st.sampled_from([math.inf, 60.0, 86_400.0]),
+)
+def test_whole_numbers_read_as_the_same_numbers_written_with_a_fraction(
+    limit: int, remaining: int, reset: int, max_wait: float
+) -> None:
+    """Plain whole numbers take a shorter way through the reader: it must agree."""
+    plain = {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining),
+             "x-ratelimit-reset": str(reset)}  # fmt: skip
+    written = {key: value + ".0" for key, value in plain.items()}
+    assert parse_rate_limit_headers(plain, max_wait=max_wait) == parse_rate_limit_headers(
+        written, max_wait=max_wait
+    )
+
+
+@pytest.mark.parametrize("text", ["٣", "²", "1" * 16, "+5", " 5", "-1"])
+def test_numbers_outside_the_short_way_are_read_as_before(text: str) -> None:
+    headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": text, "x-ratelimit-reset": "5"}
+    expected = _seconds(text)
+    parsed = parse_rate_limit_headers(headers)
+    if expected is None:
+        assert parsed is None
+    else:
+        assert parsed is not None
+        assert parsed.remaining == min(int(expected), 10)
