@@ -14,7 +14,6 @@ import re
 import ssl
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -25,6 +24,7 @@ from . import _polling, _wire, bulk
 from ._aiohttp_transport import AiohttpTransport
 from ._arrivals import DeliverySource
 from ._compare import stored_differences
+from ._lifecycle import AsyncClosing
 from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._ratelimit import Pacer, Pacing
@@ -151,7 +151,7 @@ def labels_query(labels: Mapping[str, str] | str) -> str:
     return ",".join(parts)
 
 
-class WebhooksSession:
+class WebhooksSession(AsyncClosing):
     """An authenticated connection to the UbiOps webhooks API; use it as ``async with``.
 
     ``token`` and ``host`` fall back to ``UBIOPS_API_TOKEN`` and ``UBIOPS_API_HOST``
@@ -237,17 +237,6 @@ class WebhooksSession:
 
     def __repr__(self) -> str:
         return f"WebhooksSession(host={self.host!r}, token=<hidden>)"
-
-    async def __aenter__(self) -> WebhooksSession:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def close(self) -> None:
         """Close the connection pool (a caller's own ``client_session`` is left open)."""
