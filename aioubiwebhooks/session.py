@@ -385,17 +385,19 @@ class WebhooksSession(AsyncClosing):
         The loose ``initial_delay``, ``max_delay``, ``factor`` and ``jitter`` keyword
         arguments still work but are deprecated: they build a ``PollSchedule``.
         """
-        return await _polling.await_test(
-            self,
-            project_name,
-            test_id,
-            timeout=timeout,
-            schedule=_polling.schedule_from(
-                schedule, deprecated_poll_settings, caller="await_test"
-            ),
-            raise_on_failure=raise_on_failure,
-            receiver=receiver,
-            matches=matches,
+        return await _polling.final_status(
+            _polling.watch_test(
+                self,
+                project_name,
+                test_id,
+                timeout=timeout,
+                schedule=_polling.schedule_from(
+                    schedule, deprecated_poll_settings, caller="await_test"
+                ),
+                raise_on_failure=raise_on_failure,
+                receiver=receiver,
+                matches=matches,
+            )
         )
 
     def watch_test(
@@ -481,15 +483,17 @@ class WebhooksSession(AsyncClosing):
             webhook = await self.webhooks_get(project_name, webhook)
         spec = webhook_test_spec(_as_spec(webhook), protected_values or {}, url=url)
         test = await self.webhook_tests_create(project_name, spec)
-        return await _polling.await_test(
-            self,
-            project_name,
-            test.id,
-            timeout=timeout,
-            schedule=schedule,
-            raise_on_failure=raise_on_failure,
-            receiver=receiver,
-            matches=_delivery_of(spec),
+        return await _polling.final_status(
+            _polling.watch_test(
+                self,
+                project_name,
+                test.id,
+                timeout=timeout,
+                schedule=schedule,
+                raise_on_failure=raise_on_failure,
+                receiver=receiver,
+                matches=_delivery_of(spec),
+            )
         )
 
     # --- many at once ---------------------------------------------------------------------
