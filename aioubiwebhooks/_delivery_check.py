@@ -17,8 +17,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ._json import orjson_loads
 from ._redact import HIDDEN
 from .events import DeploymentEvent, PipelineEvent, WebhookEvent, object_type_of
 from .models import EventType, ObjectType
@@ -155,8 +157,26 @@ _DECODER: Final = json.JSONDecoder()
 _WHITESPACE: Final = " \t\n\r"
 
 
+_EXACT_RESULTS: Final = (str, int, bool, type(None))
+"""Results orjson reads exactly as ``json`` does (it reads an integer past 64 bits as a
+float, so an ``int`` here fits 64 bits)."""
+
+
 def _decode_object(body: bytes) -> dict[str, Any]:
-    """``json.loads`` for a UTF-8 body, in half its time (no encoding sniffing, no regex)."""
+    """``json.loads`` for a UTF-8 body, in half its time (no encoding sniffing, no regex).
+
+    With orjson installed, it reads first: a body it refuses (NaN, a byte order mark,
+    a lone surrogate, broken JSON) or whose ``result`` it might read inexactly (a float,
+    a list, an object) is read again as ``json`` reads it, with ``json``'s errors.
+    """
+    if orjson_loads is not None:
+        try:
+            data = orjson_loads(body)
+        except ValueError:
+            pass
+        else:
+            if type(data) is dict and type(data.get("result")) in _EXACT_RESULTS:
+                return data
     try:
         text = body.decode().removeprefix("\ufeff")  # a byte order mark, as json.loads allows
         start = len(text) - len(text.lstrip(_WHITESPACE))
@@ -244,21 +264,47 @@ def parse_delivery(
         kind = _VARIANTS[object_type] if isinstance(object_type, ObjectType) else WebhookEvent
         prefix = str(object_type)
     id_key, name_key, version_id_key, version_name_key = _object_keys(prefix)
-    return kind(
-        event=known if known is not None else name,
-        object_id=_optional_text(data, id_key),
-        object_name=_optional_text(data, name_key),
-        version_id=_optional_text(data, version_id_key),
-        version_name=_optional_text(data, version_name_key),
-        request_id=_optional_text(data, "request_id"),
-        status=_optional_text(data, "status"),
-        text=_optional_text(data, "text"),
-        result=data.get("result"),
-        has_result="result" in data,
-        raw=body,
-        headers=headers,
-        received_at=received_at,
+    return _filled(
+        kind,
+        (
+            known if known is not None else name,
+            _optional_text(data, id_key),
+            _optional_text(data, name_key),
+            _optional_text(data, version_id_key),
+            _optional_text(data, version_name_key),
+            _optional_text(data, "request_id"),
+            _optional_text(data, "status"),
+            _optional_text(data, "text"),
+            received_at,
+            data.get("result"),
+            "result" in data,
+            body,
+            headers,
+        ),
     )
+
+
+_FIELDS: Final = (
+    "event", "object_id", "object_name", "version_id", "version_name", "request_id",
+    "status", "text", "received_at", "result", "has_result", "raw", "headers",
+)  # fmt: skip
+"""Every field of an event, in the order :func:`_filled` is given their values."""
+_KINDS: Final[tuple[type[WebhookEvent], ...]] = (WebhookEvent, *_VARIANTS.values())
+if any(tuple(field.name for field in attrs.fields(kind)) != _FIELDS for kind in _KINDS):
+    raise TypeError("parse_delivery must fill in every field of WebhookEvent, in order")
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _filled(kind: type[WebhookEvent], values: tuple[Any, ...]) -> WebhookEvent:
+    """The event with ``values`` filled in directly: every one is checked above, and the
+    variant matches the event, so the checks of the frozen constructor (most of the cost
+    of a delivery's parsing) have nothing left to find."""
+    event = _new(kind)
+    for name, value in zip(_FIELDS, values, strict=True):
+        _set(event, name, value)
+    return event
 
 
 def dedupe_key(event: WebhookEvent) -> tuple[str, str]:

@@ -14,10 +14,11 @@ refuses a float: such an answer is refused instead of read with a timeout of 10*
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Final
 
-__all__ = ["BACKEND", "dumps", "loads", "stdlib_dumps", "stdlib_loads"]
+__all__ = ["BACKEND", "dumps", "loads", "orjson_loads", "stdlib_dumps", "stdlib_loads"]
 
 _orjson: ModuleType | None
 try:
@@ -38,6 +39,9 @@ def stdlib_loads(body: bytes) -> Any:
     """The JSON in ``body``, with ``json`` (its errors propagate)."""
     return json.loads(body)
 
+
+orjson_loads: Callable[[bytes], Any] | None = None if _orjson is None else _orjson.loads
+"""orjson's own reader, for a caller that handles what it refuses itself (None without it)."""
 
 if _orjson is not None:
     _dumps = _orjson.dumps

@@ -51,6 +51,11 @@ class PlainReader(Generic[_M]):
         self._defaults = tuple(defaults.items())
         self._agree = agree
 
+    @property
+    def model(self) -> type[_M]:
+        """The class it reads."""
+        return self._cls
+
     def read(self, data: dict[str, Any]) -> _M | None:
         """The model, or None when the general path must judge ``data``."""
         if not data.keys() <= self._keys:

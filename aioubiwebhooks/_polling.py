@@ -1,4 +1,4 @@
-"""Waiting for webhook tests: ``await_test``, ``watch_test`` and ``await_tests``.
+"""Waiting for webhook tests: ``watch_test``, ``final_status`` and ``await_tests``.
 
 Polling is not retrying: a pending test is not a failure. Polls go through the session,
 so they share its rate-limit budget and its transport retries (a transient error while
@@ -31,8 +31,8 @@ __all__ = [
     "RECEIVER_FALLBACK",
     "DeliverySource",
     "PollSchedule",
-    "await_test",
     "await_tests",
+    "final_status",
     "schedule_from",
     "watch_test",
 ]
@@ -113,29 +113,10 @@ def _timed_out(test_id: str, last: WebhookTestDetail | None, timeout: float) -> 
     return TestTimeoutError(test_id, str(last.status) if last else None, timeout)
 
 
-async def await_test(
-    session: WebhooksAPI,
-    project_name: str,
-    test_id: str,
-    *,
-    timeout: float = 60.0,
-    schedule: PollSchedule | None = None,
-    raise_on_failure: bool = False,
-    receiver: DeliverySource | None = None,
-    matches: Callable[[WebhookEvent], bool] | None = None,
-) -> WebhookTestDetail:
-    """Poll a webhook test until it is final and return it (see :func:`watch_test`)."""
+async def final_status(watch: AsyncIterator[WebhookTestDetail]) -> WebhookTestDetail:
+    """Run a :func:`watch_test` to its end and return the final status it yielded."""
     final: WebhookTestDetail | None = None
-    async for final in watch_test(  # noqa: B007 - the last one yielded is the answer
-        session,
-        project_name,
-        test_id,
-        timeout=timeout,
-        schedule=schedule,
-        raise_on_failure=raise_on_failure,
-        receiver=receiver,
-        matches=matches,
-    ):
+    async for final in watch:  # noqa: B007 - the last one yielded is the answer
         pass
     if final is None:  # watch_test always yields a final status or raises
         raise AssertionError("watch_test ended without a status")
@@ -161,13 +142,15 @@ async def await_tests(
 
     async def one(test_id: str) -> Outcome[str, WebhookTestDetail]:
         try:
-            detail = await await_test(
-                session,
-                project_name,
-                test_id,
-                timeout=timeout,
-                schedule=schedule,
-                raise_on_failure=raise_on_failure,
+            detail = await final_status(
+                watch_test(
+                    session,
+                    project_name,
+                    test_id,
+                    timeout=timeout,
+                    schedule=schedule,
+                    raise_on_failure=raise_on_failure,
+                )
             )
         except UbiOpsError as error:
             return Outcome(test_id, error=error)

@@ -161,22 +161,40 @@ def parse_rate_limit_headers(
     A reset or Retry-After above ``max_wait`` (or above a day) is not usable: it is
     kept in ``refused`` for the error message, and never becomes a wait.
     """
-    if (
-        "x-ratelimit-limit" not in headers
-        and "retry-after" not in headers
-        and "x-ratelimit-reset" not in headers
-    ):
+    get = headers.get
+    limit_text = get("x-ratelimit-limit")
+    reset_text = get("x-ratelimit-reset")
+    retry_text = get("retry-after")
+    if limit_text is None and reset_text is None and retry_text is None:
         return None  # the common case without a limit: no parsing at all
     ceiling = min(max_wait, MAX_PLAUSIBLE_RESET)
+    remaining_text = get("x-ratelimit-remaining")
+    if (
+        retry_text is None
+        and limit_text is not None
+        and remaining_text is not None
+        and reset_text is not None
+        and len(limit_text) < 16
+        and len(remaining_text) < 16
+        and len(reset_text) < 16
+        and limit_text.isdecimal()
+        and remaining_text.isdecimal()
+        and reset_text.isdecimal()
+    ):
+        # The common case with a limit: three whole numbers of at most 15 digits (exact
+        # as floats), read as the general path below reads them.
+        whole_limit, whole_reset = int(limit_text), float(reset_text)
+        if whole_limit >= 1 and whole_reset <= ceiling:
+            return RateLimitHeaders(whole_limit, min(int(remaining_text), whole_limit), whole_reset)
     refused: float | None = None
-    reset = _seconds(headers.get("x-ratelimit-reset"))
+    reset = _seconds(reset_text)
     if reset is not None and reset > ceiling:
         refused, reset = reset, None
-    retry_after = _retry_after(headers.get("retry-after"), wall_clock)
+    retry_after = None if retry_text is None else _retry_after(retry_text, wall_clock)
     if retry_after is not None and retry_after > ceiling:
         refused, retry_after = max(refused or 0.0, retry_after), None
-    limit = _seconds(headers.get("x-ratelimit-limit"))
-    remaining = _seconds(headers.get("x-ratelimit-remaining"))
+    limit = _seconds(limit_text)
+    remaining = _seconds(remaining_text)
     whole = reset is None or reset.is_integer()
     if limit is None or remaining is None or limit < 1:
         if retry_after is None and refused is None:
@@ -429,6 +447,17 @@ class BudgetState:
                 grace = 0.0
             self.leftover_from = now + grace
             self.behind = server_used - 1 >= max(2, headers.limit // 4)
+            if (
+                self.generation == 0
+                and self.previous_end is None
+                and server_used > self.server_used + 1 + self.in_flight
+            ):
+                # The session's first answer found the window already drawn on: by others
+                # now, or by an earlier run. Counting starts there, one request at a time;
+                # others drawing now show as the count growing by the next answer.
+                self.server_used = server_used
+                self.own_answers += 1
+                return
         elif end is not None and self.window_end is not None:
             if end > self.window_end + LATE_TOLERANCE:
                 # The server has moved on to a later window than the one tracked here.

@@ -135,11 +135,18 @@ class Requester:
                 if len(result.body) > request.max_response_size and not result.oversized:
                     result = attrs.evolve(result, oversized=True)
                 limits = pacer.headers(result.headers)
-                if result.status == 429:
+                status = result.status
+                if status == 429:
                     wait = pacer.rate_limited(ticket, limits)
                 else:
                     pacer.release(ticket, limits, answered=True)
-            self._log(request, result, started, attempts)
+                    if 200 <= status < 300 and not result.oversized:
+                        # The common case, as decide() would have it: no decision built.
+                        if logger.isEnabledFor(logging.DEBUG):
+                            self._log(request, result, started, attempts)
+                        return Response(status, result.body, attempts, hidden)
+            if logger.isEnabledFor(logging.DEBUG):
+                self._log(request, result, started, attempts)
             call = CallState(
                 method, path, retry_on, attempts, retries, waited, hidden, request.max_response_size
             )
@@ -169,14 +176,14 @@ class Requester:
         started: float,
         attempt: int,
     ) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            elapsed = (time.monotonic() - started) * 1000
-            outcome = result.status if isinstance(result, HttpResponse) else type(result).__name__
-            logger.debug(
-                "%s %s -> %s in %.1f ms (attempt %d)",
-                request.method,
-                request.path,
-                outcome,
-                elapsed,
-                attempt,
-            )
+        """Log one attempt at DEBUG (the caller checks that DEBUG is on: a call saved)."""
+        elapsed = (time.monotonic() - started) * 1000
+        outcome = result.status if isinstance(result, HttpResponse) else type(result).__name__
+        logger.debug(
+            "%s %s -> %s in %.1f ms (attempt %d)",
+            request.method,
+            request.path,
+            outcome,
+            elapsed,
+            attempt,
+        )

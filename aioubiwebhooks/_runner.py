@@ -125,25 +125,28 @@ async def run_bulk(
 
     in_flight: dict[int, anyio.CancelScope] = {}
 
-    async def run_one(index: int, counter: list[int]) -> Outcome[_I, _V]:
+    async def run_one(item: _I, counter: list[int]) -> Outcome[_I, _V]:
         counter[0] = 0
-        item = items[index]
+        try:
+            value = await call(item)
+        except UbiOpsError as error:
+            return Outcome(item, error=error, attempts=counter[0])
+        except SkipItem as skip:
+            return Outcome(
+                item,
+                value=skip.value,
+                attempts=counter[0],
+                skipped=True,
+                secrets_not_applied=skip.secrets_not_applied,
+            )
+        return Outcome(item, value=value, attempts=counter[0])
+
+    async def run_one_stoppable(item: _I, counter: list[int], index: int) -> Outcome[_I, _V]:
+        """As run_one, in a scope a stop's deadline can cancel (only with ``stop``)."""
         scope = in_flight[index] = anyio.CancelScope()
         try:
             with scope:
-                try:
-                    value = await call(item)
-                except UbiOpsError as error:
-                    return Outcome(item, error=error, attempts=counter[0])
-                except SkipItem as skip:
-                    return Outcome(
-                        item,
-                        value=skip.value,
-                        attempts=counter[0],
-                        skipped=True,
-                        secrets_not_applied=skip.secrets_not_applied,
-                    )
-                return Outcome(item, value=value, attempts=counter[0])
+                return await run_one(item, counter)
             return Outcome(item, error=_cut_short(), attempts=counter[0])  # the grace ran out
         finally:
             del in_flight[index]
@@ -186,7 +189,10 @@ async def run_bulk(
                 stopped.append(_not_run("the bulk call was asked to stop", None))
             if stopped:
                 break
-            outcome = await run_one(index, counter)
+            if stop is None:
+                outcome = await run_one(items[index], counter)
+            else:
+                outcome = await run_one_stoppable(items[index], counter, index)
             outcomes[index] = outcome
             counts["done"] += 1
             if outcome.error is not None:

@@ -316,10 +316,12 @@ class EventTimeoutError(UbiOpsError, TimeoutError):
         self.description = description
         self.timeout = timeout
         self.seen = seen
-        super().__init__(
-            f"no event matched {description} within {timeout:g} s "
-            f"({seen} event{'' if seen == 1 else 's'} seen)"
-        )
+        super().__init__(f"no event matched {description} within {timeout:g} s ({_seen(seen)})")
+
+
+def _seen(count: int) -> str:
+    """How many events a wait checked, as both of its errors say it."""
+    return f"{count} event{'' if count == 1 else 's'} seen"
 
 
 class ReceiverClosedError(UbiOpsError):
@@ -328,10 +330,7 @@ class ReceiverClosedError(UbiOpsError):
     def __init__(self, description: str, seen: int) -> None:
         self.description = description
         self.seen = seen
-        super().__init__(
-            f"receiver closed before an event matched {description} "
-            f"({seen} event{'' if seen == 1 else 's'} seen)"
-        )
+        super().__init__(f"receiver closed before an event matched {description} ({_seen(seen)})")
 
 
 class _BlockedWebhook(Protocol):

@@ -319,6 +319,14 @@ def _check_header_values_given(headers: tuple[WebhookHeader, ...]) -> None:
             raise _broken(f"headers[{index}].value", _HEADER_VALUE_REQUIRED, None)
 
 
+def _check_target(spec: WebhookCreate | WebhookTestCreate) -> None:
+    """The rules of where and on what a spec delivers, which a create and a test share."""
+    _check_url("url", spec.url)
+    _check_object_name(spec.object_name)
+    _check_event_matches(spec.object_type, spec.event)
+    _check_header_values_given(spec.headers)
+
+
 _FIELD_NAMES: dict[type, frozenset[str]] = {}
 
 
@@ -327,6 +335,16 @@ def _field_names(cls: type) -> frozenset[str]:
     if names is None:
         names = _FIELD_NAMES[cls] = frozenset(a.name for a in attrs.fields(cls))
     return names
+
+
+def _spec_from_dict(cls: type[_T], data: object, plain: PlainReader[Any]) -> _T:
+    """A spec from ``data``: a plain dict takes the fast reader, and whatever that cannot
+    judge (or a subclass) takes :func:`_from_dict`, whose errors say what is wrong."""
+    if type(data) is dict and cls is plain.model:
+        spec: _T | None = plain.read(data)
+        if spec is not None:
+            return spec
+    return _from_dict(cls, data)
 
 
 def _from_dict(cls: type[_T], data: object) -> _T:
@@ -409,10 +427,7 @@ class WebhookCreate:
 
     def __attrs_post_init__(self) -> None:
         _check_name(self.name)
-        _check_url("url", self.url)
-        _check_object_name(self.object_name)
-        _check_event_matches(self.object_type, self.event)
-        _check_header_values_given(self.headers)
+        _check_target(self)
         if self.description is not None:
             _check_description(self.description)
         if self.version is not None:
@@ -425,11 +440,7 @@ class WebhookCreate:
     @classmethod
     def from_dict(cls, data: object) -> WebhookCreate:
         """Build it from a dict of field names; an unknown or missing field is a ValidationError."""
-        if type(data) is dict and cls is WebhookCreate:
-            plain = _PLAIN_CREATE.read(data)
-            if plain is not None:
-                return plain
-        return _from_dict(cls, data)
+        return _spec_from_dict(cls, data, _PLAIN_CREATE)
 
     def to_test(self, *, url: str | None = None) -> WebhookTestCreate:
         """The webhook test that tries this spec once, without storing it (at ``url`` if given).
@@ -516,10 +527,7 @@ class WebhookTestCreate:
     include_result: bool = False
 
     def __attrs_post_init__(self) -> None:
-        _check_url("url", self.url)
-        _check_object_name(self.object_name)
-        _check_event_matches(self.object_type, self.event)
-        _check_header_values_given(self.headers)
+        _check_target(self)
         if self.version is not None:
             _check_version(self.version)
         _check_timeout("timeout", self.timeout)
@@ -529,11 +537,7 @@ class WebhookTestCreate:
     @classmethod
     def from_dict(cls, data: object) -> WebhookTestCreate:
         """Build it from a dict of field names; an unknown or missing field is a ValidationError."""
-        if type(data) is dict and cls is WebhookTestCreate:
-            plain = _PLAIN_TEST.read(data)
-            if plain is not None:
-                return plain
-        return _from_dict(cls, data)
+        return _spec_from_dict(cls, data, _PLAIN_TEST)
 
 
 # --- response models -------------------------------------------------------------------------

@@ -42,7 +42,6 @@ import sys
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timezone
-from types import TracebackType
 from typing import Any, Final
 
 from aiohttp import web
@@ -60,6 +59,7 @@ from ._delivery_check import (
     redact_headers,
 )
 from ._inbox import REFUSALS, BaseInbox, Inbox, InboxClosed, ReceiverStats, Verdict
+from ._lifecycle import AsyncStarting
 from .errors import EventTimeoutError, ReceiverClosedError
 from .events import WebhookEvent
 from .journal import (
@@ -142,7 +142,7 @@ RETRY_AFTER: Final = "1"
 """Seconds a refused sender is asked to wait before delivering again (``Retry-After``)."""
 
 
-class WebhookReceiver:
+class WebhookReceiver(AsyncStarting):
     """An aiohttp server on loopback that yields webhook deliveries as typed events.
 
     - ``host``/``port``/``path``: where to listen (``port=0``: a free port, see
@@ -273,18 +273,6 @@ class WebhookReceiver:
         )
 
     # --- lifetime --------------------------------------------------------------------------
-
-    async def __aenter__(self) -> WebhookReceiver:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def start(self) -> None:
         """Bind and start serving; a receiver starts once."""

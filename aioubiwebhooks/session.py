@@ -14,7 +14,6 @@ import re
 import ssl
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -25,6 +24,7 @@ from . import _polling, _wire, bulk
 from ._aiohttp_transport import AiohttpTransport
 from ._arrivals import DeliverySource
 from ._compare import stored_differences
+from ._lifecycle import AsyncClosing
 from ._outcome import Outcome
 from ._polling import PollSchedule
 from ._ratelimit import Pacer, Pacing
@@ -151,7 +151,7 @@ def labels_query(labels: Mapping[str, str] | str) -> str:
     return ",".join(parts)
 
 
-class WebhooksSession:
+class WebhooksSession(AsyncClosing):
     """An authenticated connection to the UbiOps webhooks API; use it as ``async with``.
 
     ``token`` and ``host`` fall back to ``UBIOPS_API_TOKEN`` and ``UBIOPS_API_HOST``
@@ -237,17 +237,6 @@ class WebhooksSession:
 
     def __repr__(self) -> str:
         return f"WebhooksSession(host={self.host!r}, token=<hidden>)"
-
-    async def __aenter__(self) -> WebhooksSession:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def close(self) -> None:
         """Close the connection pool (a caller's own ``client_session`` is left open)."""
@@ -396,17 +385,19 @@ class WebhooksSession:
         The loose ``initial_delay``, ``max_delay``, ``factor`` and ``jitter`` keyword
         arguments still work but are deprecated: they build a ``PollSchedule``.
         """
-        return await _polling.await_test(
-            self,
-            project_name,
-            test_id,
-            timeout=timeout,
-            schedule=_polling.schedule_from(
-                schedule, deprecated_poll_settings, caller="await_test"
-            ),
-            raise_on_failure=raise_on_failure,
-            receiver=receiver,
-            matches=matches,
+        return await _polling.final_status(
+            _polling.watch_test(
+                self,
+                project_name,
+                test_id,
+                timeout=timeout,
+                schedule=_polling.schedule_from(
+                    schedule, deprecated_poll_settings, caller="await_test"
+                ),
+                raise_on_failure=raise_on_failure,
+                receiver=receiver,
+                matches=matches,
+            )
         )
 
     def watch_test(
@@ -492,15 +483,17 @@ class WebhooksSession:
             webhook = await self.webhooks_get(project_name, webhook)
         spec = webhook_test_spec(_as_spec(webhook), protected_values or {}, url=url)
         test = await self.webhook_tests_create(project_name, spec)
-        return await _polling.await_test(
-            self,
-            project_name,
-            test.id,
-            timeout=timeout,
-            schedule=schedule,
-            raise_on_failure=raise_on_failure,
-            receiver=receiver,
-            matches=_delivery_of(spec),
+        return await _polling.final_status(
+            _polling.watch_test(
+                self,
+                project_name,
+                test.id,
+                timeout=timeout,
+                schedule=schedule,
+                raise_on_failure=raise_on_failure,
+                receiver=receiver,
+                matches=_delivery_of(spec),
+            )
         )
 
     # --- many at once ---------------------------------------------------------------------

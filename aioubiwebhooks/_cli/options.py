@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeVar
 
 from ..models import EventType, ObjectType, WebhookCreate, WebhookTestCreate, WebhookUpdate
 from ..session import WebhooksSession
@@ -40,6 +40,8 @@ __all__ = [
 
 TOKEN_ENV: Final = "UBIOPS_API_TOKEN"  # noqa: S105 - a variable name, not a secret
 HOST_ENV: Final = "UBIOPS_API_HOST"
+
+_Number = TypeVar("_Number", int, float)
 
 HeaderArg = tuple[str, "str | None", bool]
 """A header flag as parsed: key, value (None: keep the stored one) and whether protected."""
@@ -81,12 +83,17 @@ def labels_filter(text: str) -> dict[str, str]:
     return labels
 
 
+def _parsed(text: str, convert: Callable[[str], _Number], what: str) -> _Number:
+    """``text`` converted, or the usage error saying that it is not ``what``."""
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+
+
 def concurrency(text: str) -> int:
     """A whole number of requests in flight, 1 to 1000."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    value = _parsed(text, int, "a whole number")
     if not 1 <= value <= 1000:
         raise argparse.ArgumentTypeError(f"must be between 1 and 1000, got {value}")
     return value
@@ -94,10 +101,7 @@ def concurrency(text: str) -> int:
 
 def count(text: str) -> int:
     """A whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    value = _parsed(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -105,10 +109,7 @@ def count(text: str) -> int:
 
 def seconds(text: str) -> float:
     """A positive number of seconds, at most a day."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    value = _parsed(text, float, "a number of seconds")
     if not 0 < value <= 86400:
         raise argparse.ArgumentTypeError(f"must be more than 0 and at most 86400, got {text}")
     return value

@@ -120,6 +120,16 @@ def _problem(error: Problem) -> web.Response:
     return json_error(error.status, error.message, headers=headers)
 
 
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The handler's response, or the JSON error that a refusal it raised stands for."""
+    try:
+        return await handler(request)
+    except Problem as error:
+        return _problem(error)
+    except web.HTTPException as error:
+        return _from_http_exception(request, error)
+
+
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[STATE_KEY]
@@ -129,11 +139,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         state.stats.requests[operation[1] if operation else "unmatched"] += 1
         state.stats.methods[request.method] += 1
     try:
-        response = await handler(request)
-    except Problem as error:
-        response = _problem(error)
-    except web.HTTPException as error:
-        response = _from_http_exception(request, error)
+        response = await _answer(request, handler)
     except (asyncio.CancelledError, ConnectionError):
         raise
     except Exception:
@@ -177,12 +183,7 @@ async def api_gate(request: web.Request, handler: Handler) -> web.StreamResponse
             f"Rate limit exceeded: {rate.limit} requests per window; retry in {rate.reset} s",
             headers=rate.headers(),
         )
-    try:
-        response = await handler(request)
-    except Problem as error:
-        response = _problem(error)
-    except web.HTTPException as error:
-        response = _from_http_exception(request, error)
+    response = await _answer(request, handler)
     response.headers.update(rate.headers())
     return response
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from types import TracebackType
 from typing import Final
 
 from aiohttp import web
 
+from .._lifecycle import AsyncStarting
 from ..models import ObjectType, WebhookDetail, WebhookTestDetail
 from ._app import DEFAULT_MAX_BODY_SIZE, create_app
 from ._delivery import DelaySource, DeliveryRecord
@@ -42,7 +42,7 @@ def url_host(host: str) -> str:
         return host
 
 
-class Emulator:
+class Emulator(AsyncStarting):
     """A faithful local UbiOps webhooks API: ``async with Emulator() as emu: emu.url``.
 
     It binds to ``host`` (127.0.0.1 unless told otherwise) and ``port`` (0 picks a
@@ -148,18 +148,6 @@ class Emulator:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-
-    async def __aenter__(self) -> Emulator:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # --- where and how to reach it ----------------------------------------------------------
 

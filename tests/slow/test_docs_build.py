@@ -33,8 +33,17 @@ def _nav_pages(nav: Any) -> Iterator[str]:
             yield from _nav_pages(value)
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml safely; a ``!!python/name:`` tag (a Mermaid fence's format) stays text."""
+
+
+_ConfigLoader.add_multi_constructor(
+    "tag:yaml.org,2002:python/name:", lambda loader, suffix, node: suffix
+)
+
+
 def _config() -> dict[str, Any]:
-    config: dict[str, Any] = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    config: dict[str, Any] = yaml.load(CONFIG.read_text(encoding="utf-8"), Loader=_ConfigLoader)
     return config
 
 

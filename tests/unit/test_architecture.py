@@ -7,6 +7,7 @@ function counts as much as one at the top: a cycle there still ties two layers t
 from __future__ import annotations
 
 import ast
+import fnmatch
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +110,87 @@ def test_no_migration_module_reaches_the_session() -> None:
     assert len(modules) > 5
     for name in modules:
         assert "aioubiwebhooks.session" not in reachable(graph, name), name
+
+
+# The layers as docs/architecture.md draws them: its table and its picture are read
+# here and compared with the imports, so the page cannot drift from the code.
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def documented_layers() -> tuple[dict[str, list[str]], set[tuple[str, str]]]:
+    """The table's layers (name -> module patterns) and its "may import" pairs."""
+    layers: dict[str, list[str]] = {}
+    allowed: set[tuple[str, str]] = set()
+    rows = ARCHITECTURE.read_text(encoding="utf-8").split("| layer | modules | may import |")[1]
+    for line in rows.splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        name, modules, may_import = (cell.strip() for cell in line.strip("|").split("|"))
+        layers[name] = [m.strip().strip("`") for m in modules.split(",")]
+        allowed |= {
+            (name, target.strip())
+            for target in may_import.split(",")
+            if target.strip()
+            in {"data", "core", "workflows", "io", "session", "emulator", "surface"}
+        }
+    return layers, allowed
+
+
+def pictured_arrows() -> set[tuple[str, str]]:
+    picture = ARCHITECTURE.read_text(encoding="utf-8").split("```mermaid")[1].split("```")[0]
+    arrows = set()
+    for line in picture.splitlines():
+        if "-->" in line:
+            source, target = (side.strip() for side in line.split("-->"))
+            arrows.add((source, target))
+    return arrows
+
+
+def layer_of(module: str, layers: dict[str, list[str]]) -> list[str]:
+    relative = module.removeprefix("aioubiwebhooks.") if module != "aioubiwebhooks" else module
+    return [
+        name
+        for name, patterns in layers.items()
+        if any(fnmatch.fnmatchcase(relative, pattern) for pattern in patterns)
+    ]
+
+
+def test_every_module_stands_in_exactly_one_documented_layer() -> None:
+    layers, _ = documented_layers()
+    assert len(layers) == 7
+    misplaced = {m: found for m in import_graph() if len(found := layer_of(m, layers)) != 1}
+    assert misplaced == {}, "modules in no layer or in several of docs/architecture.md"
+
+
+def layer_imports() -> set[tuple[str, str]]:
+    layers, _ = documented_layers()
+    pairs = set()
+    for module, targets in import_graph().items():
+        (source,) = layer_of(module, layers)
+        for target in targets:
+            (target_layer,) = layer_of(target, layers)
+            if target_layer != source:
+                pairs.add((source, target_layer))
+    return pairs
+
+
+def test_imports_cross_layers_only_as_the_table_allows() -> None:
+    _, allowed = documented_layers()
+    assert layer_imports() - allowed == set(), "imports the table of layers does not allow"
+    assert allowed - layer_imports() == set(), "the table allows imports no module makes"
+
+
+def test_the_picture_draws_the_table() -> None:
+    _, allowed = documented_layers()
+    assert pictured_arrows() == allowed
+
+
+def test_a_forbidden_import_is_named() -> None:
+    """The check above fails on an upward import: shown here on a made-up module."""
+    layers, allowed = documented_layers()
+    graph = {"aioubiwebhooks.models": {"aioubiwebhooks.session"}}
+    found = {
+        (layer_of(m, layers)[0], layer_of(t, layers)[0]) for m, ts in graph.items() for t in ts
+    }
+    assert found == {("data", "session")}
+    assert found - allowed == {("data", "session")}

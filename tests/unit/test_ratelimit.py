@@ -10,12 +10,15 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aioubiwebhooks._ratelimit import (
     LEFTOVER_GRACE,
     BudgetState,
     Pacer,
     RateLimitHeaders,
+    _seconds,
     parse_rate_limit_headers,
     rate_limit_backoff,
 )
@@ -510,3 +513,58 @@ def test_only_an_answer_with_a_limit_teaches_the_budget() -> None:
     assert state.limit is None  # a Retry-After alone says nothing of the window
     state.release(0.1, take(state, 0.1), answer(1, 0, 2), answered=True)
     assert state.limit == 1
+
+
+def test_a_window_drawn_on_before_the_first_request_is_not_a_crowd_by_itself() -> None:
+    """An earlier run may have used part of the window: the session starts counting there,
+    one request at a time, and ramps up while the count grows only by its own requests."""
+    state = BudgetState()
+    big = 10**9
+    counted = 8000  # used before this session's first request
+    counted += 1
+    state.release(0.0, take(state, 0.0), answer(big, big - counted, 60), answered=True)
+    assert not state.crowded
+    assert state.try_acquire(0.01) is None  # one at a time for the next answer ...
+    assert state.try_acquire(0.01) == math.inf
+    counted += 1
+    state.release(0.02, state.ticket, answer(big, big - counted, 60), answered=True)
+    assert not state.crowded  # ... which shows nobody else drawing: it ramps up
+    assert state.ramp >= 2
+
+
+def test_others_drawing_after_the_first_answer_still_make_a_crowd() -> None:
+    state = BudgetState()
+    state.release(0.0, take(state, 0.0), answer(60, 50, 5), answered=True)  # 10 before
+    state.release(0.01, take(state, 0.01), answer(60, 47, 5), answered=True)  # 2 others
+    assert state.crowded
+    assert state.ramp == 1
+
+
+@given(
+    st.integers(0, 10**15 - 1),
+    st.integers(0, 10**15 - 1),
+    st.integers(0, 10**15 - 1),
+    st.sampled_from([math.inf, 60.0, 86_400.0]),
+)
+def test_whole_numbers_read_as_the_same_numbers_written_with_a_fraction(
+    limit: int, remaining: int, reset: int, max_wait: float
+) -> None:
+    """Plain whole numbers take a shorter way through the reader: it must agree."""
+    plain = {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining),
+             "x-ratelimit-reset": str(reset)}  # fmt: skip
+    written = {key: value + ".0" for key, value in plain.items()}
+    assert parse_rate_limit_headers(plain, max_wait=max_wait) == parse_rate_limit_headers(
+        written, max_wait=max_wait
+    )
+
+
+@pytest.mark.parametrize("text", ["٣", "²", "1" * 16, "+5", " 5", "-1"])
+def test_numbers_outside_the_short_way_are_read_as_before(text: str) -> None:
+    headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": text, "x-ratelimit-reset": "5"}
+    expected = _seconds(text)
+    parsed = parse_rate_limit_headers(headers)
+    if expected is None:
+        assert parsed is None
+    else:
+        assert parsed is not None
+        assert parsed.remaining == min(int(expected), 10)

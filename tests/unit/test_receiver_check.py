@@ -387,3 +387,65 @@ def test_event_to_json_is_one_line_with_the_documented_keys() -> None:
 def test_event_to_json_leaves_out_a_missing_result_but_keeps_a_null_one() -> None:
     assert "result" not in json.loads(event_to_json(parse(payload())))
     assert json.loads(event_to_json(parse(payload(result=None))))["result"] is None
+
+
+# --- the fast reading agrees with the plain one ----------------------------------------------
+
+
+def test_a_parsed_event_equals_the_one_its_constructor_builds() -> None:
+    """parse_delivery fills the event in directly; nothing the constructor sets is missing."""
+    headers = redact_headers(CIMultiDict({"X-Secret": "s"}), "X-Secret")
+    raw = json.dumps(payload("pipeline", result={"n": 1})).encode()
+    event = parse_delivery(raw, headers=headers, received_at=WHEN)
+    built = PipelineEvent(
+        event=EventType.PIPELINE_REQUEST_COMPLETED,
+        object_id="id-1",
+        object_name="my-object",
+        version_id="vid-1",
+        version_name="v1",
+        request_id="req-1",
+        status="completed",
+        text="pipeline request req-1 finished",
+        result={"n": 1},
+        has_result=True,
+        raw=raw,
+        headers=headers,
+        received_at=WHEN,
+    )
+    assert event == built
+    assert type(event) is PipelineEvent
+    assert event.headers is headers
+    assert hash(event) == hash(built)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        123456789012345678901234567890,  # past 64 bits: orjson would read a float
+        18446744073709551615,
+        -(2**63),
+        0.1 + 0.2,
+        [1, 2.5, {"deep": [10**30]}],
+        "text",
+        None,
+        True,
+    ],
+)
+def test_a_result_reads_as_json_reads_it(result: Any) -> None:
+    event = parse(payload(result=result))
+    assert event.result == json.loads(json.dumps(result))
+    assert type(event.result) is type(json.loads(json.dumps(result)))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'\xef\xbb\xbf{"event": "deployment_request_completed"}',  # a byte order mark
+        b'{"event": "deployment_request_completed", "x": NaN}',
+        b'{"event": "deployment_request_completed", "x": "\\ud800"}',  # a lone surrogate
+        b'{"event": "deployment_request_completed", "x": 1e400}',
+    ],
+)
+def test_bodies_orjson_refuses_are_read_as_json_reads_them(raw: bytes) -> None:
+    event = parse(raw)
+    assert event.event is EventType.DEPLOYMENT_REQUEST_COMPLETED
