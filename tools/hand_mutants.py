@@ -175,8 +175,7 @@ HAND_MUTANTS: tuple[HandMutant, ...] = (
         old="    stacklevel: int = 3,  # pragma: no mutate",
         new="    stacklevel: int = 2,",
         tests=(
-            "tests/integration/test_polling.py::"
-            "test_loose_poll_settings_still_work_with_a_warning",
+            "tests/integration/test_polling.py::test_loose_poll_settings_still_work_with_a_warning",
         ),
     ),
     HandMutant(
