@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from typing import cast
+from typing import Any, cast
 
 import anyio
 import pytest
@@ -26,9 +26,9 @@ from aioubiwebhooks import (
     set_testing,
 )
 from aioubiwebhooks._inbox import Inbox
-from aioubiwebhooks._polling import DeliverySource, await_test
+from aioubiwebhooks._polling import DeliverySource, final_status, watch_test
 from aioubiwebhooks.events import DeploymentEvent, WebhookEvent
-from aioubiwebhooks.models import EventType, TestStatus
+from aioubiwebhooks.models import EventType, TestStatus, WebhookTestDetail
 
 NEVER = PollSchedule(initial_delay=30.0, max_delay=30.0, jitter=False, polls_per_doubling=None)
 """A schedule whose first poll comes after 30 s: only a delivery brings one sooner."""
@@ -89,6 +89,11 @@ async def deliver(inbox: Inbox, test: ScriptedTest, request_id: str = "t") -> No
 
 def source(inbox: Inbox) -> DeliverySource:
     return cast(DeliverySource, inbox)
+
+
+async def await_test(session: WebhooksSession, *args: Any, **settings: Any) -> WebhookTestDetail:
+    """The wait the session runs: ``watch_test`` to its final status."""
+    return await final_status(watch_test(session, *args, **settings))
 
 
 async def test_a_matching_delivery_brings_the_poll_forward_and_another_does_not(
