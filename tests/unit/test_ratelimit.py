@@ -568,3 +568,170 @@ def test_numbers_outside_the_short_way_are_read_as_before(text: str) -> None:
     else:
         assert parsed is not None
         assert parsed.remaining == min(int(expected), 10)
+
+
+# --- the details of sharing a window -------------------------------------------------------------
+
+
+def test_a_lost_probe_of_a_later_window_lets_the_next_probe_go() -> None:
+    state = BudgetState(contention=1.0)
+    state.release(0.0, take(state, 0.0), answer(3, 2, 2), answered=True)
+    probe = take(state, 2.0)  # the second window: one request asks
+    assert state.generation == 1
+    assert state.try_acquire(2.0) == math.inf
+    state.release(2.1, probe, None, answered=False)  # it never got an answer
+    assert state.try_acquire(2.1) is None  # so the next one asks instead
+
+
+@pytest.mark.parametrize(
+    ("limit", "used_then", "used_now", "grace"),
+    [
+        (62, 16, 1, 0.0),  # others had a quarter of the window (and one): they are done
+        (62, 15, 1, LEFTOVER_GRACE),  # not quite a quarter: not judged ahead
+        (8, 3, 1, 0.0),  # a small window: at least two of the others' requests ahead
+        (8, 2, 1, LEFTOVER_GRACE),
+        (62, 16, 2, LEFTOVER_GRACE),  # somebody drew before this session now: keep the grace
+    ],
+)
+def test_leftovers_are_free_at_once_only_when_others_well_ahead_are_gone(
+    limit: int, used_then: int, used_now: int, grace: float
+) -> None:
+    state = BudgetState()
+    # The first answer of the last window: ``used_then`` counted, this session's one included.
+    state.release(0.0, take(state, 0.0), answer(limit, limit - used_then, 5), answered=True)
+    state.release(5.01, take(state, 5.0), answer(limit, limit - used_now, 5), answered=True)
+    assert state.leftover_from == pytest.approx(5.01 + grace)
+
+
+def test_a_session_alone_last_window_keeps_the_grace_for_others_who_may_start_late() -> None:
+    state = BudgetState(contention=2.0)
+    state.release(0.0, take(state, 0.0), answer(10, 9, 5), answered=True)  # only its own
+    for _ in range(4):
+        state.release(0.01, take(state, 0.01), answer(10, 8, 5), answered=True)
+    wait = state.try_acquire(0.02)  # its share of 5 taken; the rest stays the others' ...
+    assert wait == pytest.approx(LEFTOVER_GRACE - 0.02)
+
+
+def test_in_a_window_shorter_than_a_second_the_grace_is_half_of_what_is_left() -> None:
+    state = BudgetState(contention=2.0)
+    state.release(10.0, take(state, 10.0), answer(10, 8, 0.6), answered=True)  # ends by 10.6
+    for _ in range(4):
+        state.release(10.01, take(state, 10.01), answer(10, 6, 0.59), answered=True)
+    assert state.try_acquire(10.05) == pytest.approx(0.25)  # until 10.3, not 10.5
+
+
+def test_a_session_past_its_share_takes_the_rest_once_the_others_used_their_part() -> None:
+    state = BudgetState(contention=2.0)  # a share of 10 of 20
+    state.release(0.0, take(state, 0.0), answer(20, 19, 5), answered=True)
+    tickets = [take(state, 0.01) for _ in range(9)]
+    for ticket in tickets[:2]:  # two never reached the server
+        state.release(0.02, ticket, None, answered=False)
+    for used, ticket in enumerate(tickets[2:], start=12):  # the others drew 10 meanwhile
+        state.release(0.03, ticket, answer(20, 20 - used, 5), answered=True)
+    # Within the grace, but the others have had their part: what is left is anyone's.
+    assert state.try_acquire(0.04) is None
+
+
+def test_after_following_the_server_into_a_later_window_that_window_is_open() -> None:
+    state = BudgetState(contention=1.0)
+    state.release(0.0, take(state, 0.0), answer(5, 4, 10), answered=True)
+    state.release(3.0, take(state, 0.5), answer(5, 4, 10), answered=True)  # a later window
+    assert state.generation == 1
+    # Its figures came with the answer: no probe needed, the share goes at once.
+    assert [state.try_acquire(3.0) for _ in range(2)] == [None, None]
+
+
+def test_the_learned_margin_is_never_added_to_a_fractional_reset() -> None:
+    state = BudgetState(contention=1.0, margin=1.0)  # whole seconds are rounded down
+    state.release(0.0, take(state, 0.0), answer(10, 9, 2.5), answered=True)
+    assert state.window_end == pytest.approx(2.5)
+    state.release(0.1, take(state, 0.1), answer(10, 8, 2), answered=True)  # whole: 2 + 1
+    assert state.window_end == pytest.approx(2.5)
+    state.release(0.2, take(state, 0.2), answer(10, 7, 1), answered=True)
+    assert state.window_end == pytest.approx(2.2)
+
+
+def test_a_window_opened_without_a_reset_learns_its_end_from_a_later_answer() -> None:
+    state = BudgetState(contention=1.0)
+    state.release(0.0, take(state, 0.0), RateLimitHeaders(3, 2, None), answered=True)
+    assert state.window_end is None
+    state.release(0.1, take(state, 0.1), answer(3, 1, 2), answered=True)
+    assert state.window_end == pytest.approx(2.1)
+    take(state, 0.2)
+    assert state.try_acquire(0.2) == pytest.approx(1.9)  # spent: until that end
+
+
+def test_an_answer_without_a_reset_keeps_the_end_already_known() -> None:
+    state = BudgetState(contention=1.0)
+    state.release(0.0, take(state, 0.0), answer(5, 4, 2), answered=True)
+    state.release(0.1, take(state, 0.1), RateLimitHeaders(5, 3, None), answered=True)
+    assert state.window_end == pytest.approx(2.0)
+
+
+def test_alone_in_a_first_window_the_number_in_flight_doubles_each_round() -> None:
+    state = BudgetState()
+    big = 10**9
+    counted = 0
+    rounds = []
+    for _ in range(5):
+        tickets = []
+        while state.try_acquire(0.01) is None:
+            tickets.append(state.ticket)
+        rounds.append(len(tickets))
+        counted += len(tickets)
+        for ticket in tickets[::-1]:
+            state.release(0.02, ticket, answer(big, big - counted, 60), answered=True)
+    assert rounds == [1, 2, 4, 8, 16]
+
+
+def test_the_turns_counted_are_those_after_others_showed() -> None:
+    """A caller sending one request at a time, first alone, then among two others."""
+    state = BudgetState()
+    now = 0.0
+    server_used = 0
+    for _ in range(10):  # alone
+        ticket = take(state, now)
+        server_used += 1
+        state.release(now, ticket, answer(600, 600 - server_used, 5), answered=True)
+        now += 0.01
+    assert not state.crowded
+    for _ in range(14):  # three sessions take turns, one request each
+        ticket = take(state, now)
+        server_used += 3
+        state.release(now, ticket, answer(600, 600 - server_used, 5), answered=True)
+        now += 0.01
+        if state.turn_share is not None:
+            break
+    assert state.turn_share == 200  # an equal part of three
+
+
+def test_turns_in_which_only_this_session_drew_count_as_one_session() -> None:
+    """Somebody drew once, then stopped: the turns show this session alone again."""
+    state = BudgetState()
+    state.release(0.0, take(state, 0.0), answer(60, 59, 5), answered=True)
+    state.release(0.01, take(state, 0.01), answer(60, 56, 5), answered=True)  # 2 others
+    assert state.crowded
+    server_used = 4
+    now = 0.02
+    for _ in range(13):
+        ticket = take(state, now)
+        server_used += 1
+        state.release(now, ticket, answer(60, 60 - server_used, 5), answered=True)
+        now += 0.01
+        if state.turn_share is not None:
+            break
+    assert state.turn_share == 60  # the whole window: nobody else takes turns
+
+
+def test_requests_out_before_a_refusing_429_hold_the_next_one_back() -> None:
+    """A server that sent no budget at first may refuse with a reset too long to wait for:
+    the session knows no window then, and one request asks only once the others are back."""
+    state = BudgetState()
+    state.release(0.0, take(state, 0.0), None, answered=True)  # no headers: not paced
+    tickets = [take(state, 0.1) for _ in range(3)]
+    refused = RateLimitHeaders(5, 0, None, refused=90_000.0)
+    assert state.rate_limited(0.2, tickets[0], refused) == 0.0
+    assert state.try_acquire(0.2) == math.inf  # two still out: wait for their answers
+    state.release(0.3, tickets[1], None, answered=False)
+    state.release(0.3, tickets[2], None, answered=False)
+    assert state.try_acquire(0.3) is None
