@@ -201,3 +201,28 @@ async def test_bulk_test_gives_a_failed_test_as_its_detail_not_as_an_error() -> 
     assert outcome.error is None
     assert outcome.unwrap().status is TestStatus.FAILED
     assert outcome.unwrap().error_message == "receiver answered 500"
+
+
+async def test_a_poll_still_out_at_the_deadline_is_cut_even_if_its_answer_is_near() -> None:
+    async def just_too_late(request: HttpRequest) -> HttpResponse:
+        await asyncio.sleep(0.6)  # after the deadline, well within a second of it
+        return status("t", "completed")
+
+    async with WebhooksSession("Token t", transport=MockTransport(just_too_late)) as session:
+        with anyio.fail_after(10), pytest.raises(TestTimeoutError) as caught:
+            await session.await_test("p", "t", timeout=0.1)
+    assert caught.value.last_status is None
+
+
+async def test_a_deadline_passed_while_the_caller_held_a_status_names_that_status(
+    session_for: Any,
+) -> None:
+    tests = ScriptedTests(t=[status("t", "pending")])
+    watch = session_for(tests).watch_test("p", "t", timeout=0.1)
+    first = await watch.__anext__()
+    assert first.status is TestStatus.PENDING
+    await asyncio.sleep(0.2)  # the caller is busy past the deadline before asking again
+    with pytest.raises(TestTimeoutError) as caught:
+        await watch.__anext__()
+    assert caught.value.last_status == "pending"
+    assert tests.polls["t"] == 1  # no poll after the deadline
