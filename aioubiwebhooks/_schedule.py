@@ -126,7 +126,7 @@ def schedule_from(
     legacy: Mapping[str, float],
     *,
     caller: str,
-    stacklevel: int = 3,
+    stacklevel: int = 3,  # pragma: no mutate
 ) -> PollSchedule | None:
     """The schedule a wait uses, accepting the deprecated loose keyword arguments.
 
@@ -145,6 +145,6 @@ def schedule_from(
     warnings.warn(
         f"{caller}({given}) is deprecated; pass schedule=PollSchedule({given}) instead",
         DeprecationWarning,
-        stacklevel=stacklevel,
+        stacklevel=stacklevel,  # pragma: no mutate
     )
     return PollSchedule(**legacy)  # type: ignore[arg-type]

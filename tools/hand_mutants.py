@@ -169,6 +169,26 @@ HAND_MUTANTS: tuple[HandMutant, ...] = (
         ),
     ),
     HandMutant(
+        key="poll-settings-warning-misplaced",
+        promise="the deprecated poll settings' warning points at the caller's line",
+        path="aioubiwebhooks/_schedule.py",
+        old="    stacklevel: int = 3,  # pragma: no mutate",
+        new="    stacklevel: int = 2,",
+        tests=(
+            "tests/integration/test_polling.py::test_loose_poll_settings_still_work_with_a_warning",
+        ),
+    ),
+    HandMutant(
+        key="rotate-secrets-warning-misplaced",
+        promise="the `rotate_secrets` deprecation warning points at the caller's line",
+        path="aioubiwebhooks/migrate/_diff.py",
+        old="            stacklevel=3,  # pragma: no mutate",
+        new="            stacklevel=2,",
+        tests=(
+            "tests/unit/test_migrate_diff.py::test_the_rotate_secrets_warning_points_at_the_caller",
+        ),
+    ),
+    HandMutant(
         key="409-for-another-webhook-returned",
         promise="a retried create that meets 409 for a different webhook raises ConflictError",
         path="aioubiwebhooks/session.py",

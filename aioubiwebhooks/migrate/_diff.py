@@ -134,5 +134,5 @@ def warn_rotate_secrets(rotate_secrets: bool | None) -> None:
             "rotate_secrets is deprecated and changes nothing: a plan always sends known "
             "protected values, since the stored ones cannot be compared",
             DeprecationWarning,
-            stacklevel=3,
+            stacklevel=3,  # pragma: no mutate
         )

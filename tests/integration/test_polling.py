@@ -206,7 +206,7 @@ async def test_leaving_await_tests_early_cancels_the_remaining_waits(
         first = await anext(results)  # then leave the loop
     left = time.monotonic() - started
     assert first.item == quick.id
-    assert left < 2.0  # the waits for the slow tests did not hold the caller
+    assert left < 15.0  # the slow tests' waits (30 s) did not hold the caller
     assert await polling_stopped(emulator, in_flight=len(slow))
 
 

@@ -184,3 +184,17 @@ def test_unknown_prefixes_cannot_grow_the_key_cache_past_its_bound() -> None:
 def test_redaction_adds_no_secret_header_that_was_not_sent() -> None:
     headers = redact_headers(CIMultiDict([("X-Other", "1")]), "Authorization")
     assert list(headers.items()) == [("X-Other", "1")]
+
+
+def test_a_prefixs_keys_are_built_once_then_taken_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_delivery_check, "_OBJECT_KEYS", {})
+    first = _delivery_check._object_keys("deployment")
+    assert first == (
+        "deployment_id",
+        "deployment_name",
+        "deployment_version_id",
+        "deployment_version_name",
+    )
+    assert _delivery_check._object_keys("deployment") is first

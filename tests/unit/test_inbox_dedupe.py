@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import anyio
 import pytest
 
-from aioubiwebhooks._inbox import Inbox, Verdict
+from aioubiwebhooks._inbox import BaseInbox, Inbox, Verdict
 from aioubiwebhooks.events import DeploymentEvent, WebhookEvent
 from aioubiwebhooks.models import EventType
 
@@ -141,3 +141,60 @@ async def test_no_warning_once_someone_reads_the_queue(caplog: pytest.LogCapture
     with caplog.at_level(logging.WARNING, logger="aioubiwebhooks.receiver"):
         assert await inbox.offer(event("c")) is Verdict.BUSY
     assert caplog.records == []
+
+
+async def test_every_redelivery_that_waited_with_its_first_copy_counts_as_a_duplicate() -> None:
+    inbox = Inbox(max_queue=1, max_history=10, max_dedupe=10)
+    await inbox.offer(event("first"))
+    waiting = asyncio.create_task(inbox.offer(event("second")))
+    copies = [asyncio.create_task(inbox.offer(event("second"))) for _ in range(3)]
+    await settle()
+    await inbox.get()
+    with anyio.fail_after(2):
+        assert await waiting is Verdict.ACCEPTED
+        assert [await copy for copy in copies] == [Verdict.DUPLICATE] * 3
+    assert inbox.stats.duplicates == 3
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["room", "waiting for room"])
+async def test_an_event_a_wait_for_claimed_is_not_queued_even_if_that_wait_is_cancelled(
+    full: bool,
+) -> None:
+    """The claim decides: a wait_for cancelled between matching the event and returning
+    it leaves the event handled, never also yielded by ``async for``."""
+    inbox = Inbox(max_queue=1, max_history=10, max_dedupe=10)
+    if full:
+        await inbox.offer(event("first"))
+
+    def cancel_the_wait(candidate: WebhookEvent) -> bool:
+        if candidate.request_id != "second":
+            return False
+        found.cancel()  # cancelled once it matched, before it returns
+        return True
+
+    found = asyncio.create_task(inbox.wait_for(cancel_the_wait, timeout=5, description="second"))
+    await settle()
+    offered = asyncio.create_task(inbox.offer(event("second")))
+    await settle()
+    if full:
+        await inbox.get()
+    with anyio.fail_after(2):
+        assert await offered is Verdict.ACCEPTED
+    with pytest.raises(asyncio.CancelledError):
+        await found
+    assert inbox.stats.queued == 0
+    assert await inbox.pending() == []
+
+
+async def test_an_inbox_is_open_until_closed() -> None:
+    inbox = Inbox(max_queue=1, max_history=1, max_dedupe=1)
+    assert inbox.closed is False
+    inbox.close()
+    assert inbox.closed is True
+
+
+def test_a_store_without_a_queue_of_its_own_is_never_crowded() -> None:
+    """The base store (the journal's) holds nothing in memory: however many deliveries are
+    on their way, none is refused for crowding."""
+    store = BaseInbox(max_history=1, max_dedupe=1)
+    assert not store.crowded(max_waiting=0, in_flight=10**6)

@@ -91,6 +91,13 @@ def test_rotate_secrets_is_deprecated_and_changes_nothing() -> None:
     assert plan == diff("demo", [webhook_spec("a")], [])
 
 
+def test_the_rotate_secrets_warning_points_at_the_caller() -> None:
+    """Run by tools/hand_mutants.py, not by mutmut (whose trampolines add frames)."""
+    with pytest.warns(DeprecationWarning, match="rotate_secrets") as caught:
+        diff("demo", [], [], rotate_secrets=False)
+    assert caught[0].filename == __file__
+
+
 # --- specs as written ---------------------------------------------------------------------
 
 

@@ -93,3 +93,43 @@ def test_the_old_module_name_still_imports_with_a_warning() -> None:
         old = importlib.import_module("aioubiwebhooks.sync")
     for name in old.__all__:
         assert getattr(old, name) is getattr(migrate, name), name
+
+
+def test_a_spec_that_is_no_mapping_is_refused_with_the_rule_and_the_value() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_spec(42)
+    assert (caught.value.field, caught.value.rule, caught.value.value) == (
+        "",
+        "must be a mapping of field names to values",
+        42,
+    )
+
+
+def test_a_plain_header_without_a_value_is_refused_with_the_rule() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_spec(webhook_spec("a", headers=[{"key": "X", "value": None}]))
+    assert (caught.value.field, caught.value.rule) == (
+        "headers[0].value",
+        "is required (only a protected header's value may be left unknown, as null)",
+    )
+
+
+def test_every_bad_header_and_field_is_reported_the_field_first() -> None:
+    bad = webhook_spec(
+        "a",
+        timeout=99,
+        headers=[{"key": ""}, {"key": "ok", "value": "v"}, {"key": "X", "value": None}],
+    )
+    with pytest.raises(ValidationError) as caught:
+        parse_spec(bad)
+    fields = [problem.field for problem in caught.value.problems]
+    assert fields == ["timeout", "headers[0].key", "headers[2].value"]
+    assert caught.value.summary == "3 fields are invalid"
+    assert str(caught.value).startswith("3 fields are invalid: timeout: ")
+
+
+def test_a_webhook_create_as_a_spec_keeps_its_headers_apart_from_its_fields() -> None:
+    model = WebhookCreate.from_dict(webhook_spec("m", headers=[protected("K", SECRET)]))
+    spec = parse_spec(model)
+    assert spec.fields.headers == ()
+    assert spec.headers == model.headers

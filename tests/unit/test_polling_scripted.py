@@ -14,15 +14,18 @@ from typing import Any
 
 import anyio
 import pytest
+from conftest import delivery_spec
 
 from aioubiwebhooks import (
     HttpRequest,
     HttpResponse,
     MockTransport,
+    PollSchedule,
     TestFailedError,
     TestTimeoutError,
     ValidationError,
     WebhooksSession,
+    set_testing,
 )
 from aioubiwebhooks.models import TestStatus
 
@@ -160,3 +163,41 @@ async def test_a_deadline_that_strikes_during_the_first_poll_knows_no_status() -
             await session.await_test("p", "t", timeout=0.2)
     assert caught.value.last_status is None
     assert str(caught.value) == "webhook test t still unknown after 0.2 s"
+
+
+async def test_leaving_await_tests_early_returns_once_the_other_waits_have_ended(
+    session_for: Any,
+) -> None:
+    tests = ScriptedTests(quick=[status("quick", "completed")], slow=[status("slow", "pending")])
+    waits = session_for(tests).await_tests("p", ["quick", "slow"], timeout=60)
+    await waits.__anext__()
+    with anyio.fail_after(10):
+        await waits.aclose()
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert [t for t in others if not t.done()] == []  # cancelled, and already over
+
+
+async def test_await_tests_polls_by_the_schedule_given(session_for: Any) -> None:
+    """A schedule whose first delay outlasts the deadline: the second poll, which would see
+    the test completed, never comes (the default schedule asks again after 0.1 s)."""
+    tests = ScriptedTests(t=[status("t", "pending"), status("t", "completed")])
+    slow = PollSchedule(initial_delay=5.0, max_delay=5.0, jitter=False)
+    with set_testing(False):
+        (outcome,) = [
+            o async for o in session_for(tests).await_tests("p", ["t"], timeout=0.5, schedule=slow)
+        ]
+    assert isinstance(outcome.error, TestTimeoutError)
+    assert tests.polls["t"] == 1
+
+
+async def test_bulk_test_gives_a_failed_test_as_its_detail_not_as_an_error() -> None:
+    def answer(request: HttpRequest) -> HttpResponse:
+        if request.method == "POST":
+            return status("t", "pending")
+        return status("t", "failed", "receiver answered 500")
+
+    async with WebhooksSession("Token t", transport=MockTransport(answer)) as session:
+        (outcome,) = await session.bulk_test("p", [delivery_spec("http://127.0.0.1:9/x")])
+    assert outcome.error is None
+    assert outcome.unwrap().status is TestStatus.FAILED
+    assert outcome.unwrap().error_message == "receiver answered 500"

@@ -240,3 +240,41 @@ def test_a_server_error_keeps_only_an_excerpt_of_a_huge_body() -> None:
     assert isinstance(decision.error, ServerError)
     assert len(decision.error.body) <= 2000
     assert len(str(decision.error)) < 1000
+
+
+def test_each_retry_waits_the_backoff_of_its_own_number_drawn_from_the_rng_given() -> None:
+    class Low(random.Random):
+        def random(self) -> float:
+            return 0.0
+
+        def uniform(self, a: float, b: float) -> float:
+            return a
+
+    policy = RetryPolicy(max_retries=8, initial_delay=0.2, max_delay=10.0)
+    for failed in (answer(503), ApiConnectionError("reset")):
+        delays = []
+        for retries in range(3):
+            call = CallState("GET", "/x", retries=retries)
+            decision = decide(call, failed, policy, rng=Low())
+            assert isinstance(decision, Retry)
+            assert decision.delay == policy.backoff(retries + 1, Low())
+            delays.append(decision.delay)
+        assert len(set(delays)) == 3  # the number counts: each retry waits its own backoff
+
+
+def test_only_a_2xx_answer_is_returned() -> None:
+    assert decide(READ, answer(299), POLICY) is RETURN
+    assert kind(decide(READ, answer(300), POLICY)) != "return"
+
+
+def test_a_429_with_a_usable_reset_waits_even_when_its_retry_after_is_refused() -> None:
+    said = RateLimitHeaders(10, 0, 2.0, refused=900.0)
+    assert kind(decide(READ, answer(429), POLICY, limits=said, rate_limit_wait=2.0)) == "wait"
+
+
+def test_a_429_may_wait_up_to_the_longest_wait_the_policy_allows_and_no_longer() -> None:
+    limits = RateLimitHeaders(10, 0, 60.0)
+    at_the_bound = decide(READ, answer(429), POLICY, limits=limits, rate_limit_wait=60.0)
+    assert at_the_bound == WaitForWindow(60.0)
+    past_it = decide(READ, answer(429), POLICY, limits=limits, rate_limit_wait=60.5)
+    assert kind(past_it) == "RateLimitError"

@@ -21,7 +21,14 @@ from aioubiwebhooks import (
     ResponseTooLargeError,
     ServerError,
 )
-from aioubiwebhooks._protocol import CallState, api_error, error_message_from_body
+from aioubiwebhooks._protocol import (
+    MAX_EXCERPT,
+    MAX_MESSAGE,
+    CallState,
+    api_error,
+    error_message_from_body,
+    excerpt_of,
+)
 from aioubiwebhooks._transport import HttpResponse
 
 CALL = CallState("DELETE", "/projects/p/webhooks/h", attempts=3, max_response_size=1024)
@@ -120,3 +127,20 @@ def test_the_statuses_around_the_3xx_range_are_no_redirects(status: int, kind: t
     error = api_error(CALL, HttpResponse(status, {"location": "https://x.example/"}, b"{}"))
     assert isinstance(error, kind)
     assert not isinstance(error, RedirectError)
+
+
+def hide_every_s(text: str) -> str:
+    return text.replace("S", "")
+
+
+def test_only_twice_the_bound_of_a_body_is_read_however_much_hiding_takes_out() -> None:
+    """Hiding runs before the cut, so it reads a slice of the body first: twice the bound,
+    room for secrets to shrink, and no more, whatever the body's length."""
+    unread = b"S" * (2 * MAX_MESSAGE) + b"past the slice"
+    just_read = b"S" * (2 * MAX_MESSAGE - 4) + b"read"
+    assert error_message_from_body(unread, "Bad Gateway", hide_every_s) == "Bad Gateway"
+    assert error_message_from_body(just_read, "Bad Gateway", hide_every_s) == "read"
+    unread = b"S" * (2 * MAX_EXCERPT) + b"past the slice"
+    just_read = b"S" * (2 * MAX_EXCERPT - 4) + b"read"
+    assert excerpt_of(unread, hide_every_s) == ""
+    assert excerpt_of(just_read, hide_every_s) == "read"

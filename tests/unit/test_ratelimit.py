@@ -418,6 +418,103 @@ def test_one_session_with_many_in_flight_is_not_taken_for_several() -> None:
     assert state.ramp >= 64  # doubling with each round while alone
 
 
+def test_a_window_this_session_had_alone_gives_a_contention_of_one() -> None:
+    """Not crowded: the server counted only this session's requests, however few of the
+    window's budget they were."""
+    state = BudgetState()
+    for used in range(1, 4):
+        state.release(
+            0.01 * used, take(state, 0.01 * used), answer(10, 10 - used, 5), answered=True
+        )
+    assert not state.crowded
+    take(state, 6.0)  # the next window
+    assert state.contention == 1.0
+
+
+def test_each_window_moves_the_generation_on_and_starts_its_count_afresh() -> None:
+    state = BudgetState()
+    state.release(0.0, take(state, 0.0), answer(10, 9, 2), answered=True)
+    first = take(state, 2.0)  # the second window
+    state.release(2.0, first, answer(10, 9, 2), answered=True)
+    second = take(state, 4.0)  # the third
+    assert state.generation == 2
+    # Its first answer shows one request besides this one: someone else draws on it.
+    state.release(4.0, second, answer(10, 8, 2), answered=True)
+    assert state.crowded
+
+
+def test_a_share_is_the_limit_over_the_contention_rounded_down_and_at_least_one() -> None:
+    assert BudgetState(contention=3.0)._share(10) == 3
+    assert BudgetState(contention=3.0)._share(3) == 1
+    assert BudgetState(contention=8.0)._share(3) == 1
+    # In a first window: an equal part for each session seen taking turns.
+    alone = BudgetState(turns=[1] * 12)
+    assert alone._share(10) == 10
+    three = BudgetState(turns=[3] * 12)
+    assert three._share(10) == 3
+    assert type(three.turn_share) is int
+    crowd = BudgetState(turns=[3] * 12)
+    assert crowd._share(3) == 1
+    assert BudgetState(turns=[3] * 11)._share(10) is None  # too few turns to judge
+
+
+def test_an_answer_with_only_some_of_the_headers_is_still_read() -> None:
+    assert parse_rate_limit_headers(
+        {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "3"}
+    ) == RateLimitHeaders(5, 3, None)
+    assert parse_rate_limit_headers({"x-ratelimit-reset": "90"}, max_wait=60.0) == (
+        RateLimitHeaders(0, 0, None, refused=90.0)
+    )
+    assert parse_rate_limit_headers({"retry-after": "90"}, max_wait=60.0) == (
+        RateLimitHeaders(0, 0, None, refused=90.0)
+    )
+
+
+def test_a_wait_as_long_as_the_caller_allows_is_usable() -> None:
+    said = {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "60"}
+    assert parse_rate_limit_headers(said, max_wait=60.0) == RateLimitHeaders(5, 0, 60.0)
+    only_retry_after = parse_rate_limit_headers({"retry-after": "60"}, max_wait=60.0)
+    assert only_retry_after == RateLimitHeaders(0, 0, None, retry_after=60.0)
+
+
+def test_a_pacer_takes_each_mode_and_refuses_a_rate_of_zero() -> None:
+    assert Pacer("auto").state.mode == "auto"
+    assert Pacer("off").state.mode == "off"
+    assert Pacer(2.5).state.mode == "fixed"
+    assert Pacer(0.5).state.rate == 0.5  # one request every two seconds
+    with pytest.raises(ValueError, match="positive rate"):
+        Pacer(0)
+
+
+async def test_a_refused_429_in_an_open_window_holds_nobody() -> None:
+    pacer = Pacer(clock=lambda: 0.0)
+    pacer.release(await pacer.acquire(), answer(10, 9, 2), answered=True)
+    assert pacer.state.window_end == 2.0
+    ticket = await pacer.acquire()
+    assert pacer.rate_limited(ticket, answer(10, 0, None, refused=1.7e9)) == 0
+    assert pacer.state.window_end is None
+
+
+def test_what_makes_a_budget_and_what_does_not() -> None:
+    def read(**said: str) -> RateLimitHeaders | None:
+        return parse_rate_limit_headers({f"x-ratelimit-{k}": v for k, v in said.items()})
+
+    assert read(limit="1", remaining="0", reset="3") == RateLimitHeaders(1, 0, 3.0)
+    assert read(limit="5", reset="3") is None  # no remaining: no budget to follow
+    both = {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "retry-after": "3"}
+    assert parse_rate_limit_headers(both) == RateLimitHeaders(5, 0, None, retry_after=3.0)
+    short = parse_rate_limit_headers({"retry-after": "0.8"}, max_wait=0.5)
+    assert short == RateLimitHeaders(0, 0, None, refused=0.8)
+
+
+def test_only_an_answer_with_a_limit_teaches_the_budget() -> None:
+    state = BudgetState()
+    state.release(0.0, take(state, 0.0), RateLimitHeaders(0, 0, None, 1.0), answered=True)
+    assert state.limit is None  # a Retry-After alone says nothing of the window
+    state.release(0.1, take(state, 0.1), answer(1, 0, 2), answered=True)
+    assert state.limit == 1
+
+
 def test_a_window_drawn_on_before_the_first_request_is_not_a_crowd_by_itself() -> None:
     """An earlier run may have used part of the window: the session starts counting there,
     one request at a time, and ramps up while the count grows only by its own requests."""

@@ -171,3 +171,28 @@ async def test_a_wait_for_the_window_is_logged_with_its_length(
         await asyncio.wait_for(pacer.acquire(), 5)
     (message,) = messages(caplog)
     assert re.fullmatch(r"rate limit budget spent; waiting 0\.2[0-5] s for the window", message)
+
+
+@pytest.mark.parametrize(("rate", "logged"), [(20.0, True), (25.0, False)], ids=["0.05", "0.04"])
+async def test_a_wait_is_logged_from_50_ms_on(
+    rate: float, logged: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fixed rate of 20 a second makes the second request wait exactly 50 ms."""
+    moments = [0.0, 0.0, 0.0]  # the first request, the second's wait, its warning; then 1 s
+
+    def clock() -> float:
+        return moments.pop(0) if moments else 1.0
+
+    pacer = Pacer(rate, clock=clock)
+    await pacer.acquire()
+    with caplog.at_level(logging.WARNING, logger="aioubiwebhooks"):
+        await asyncio.wait_for(pacer.acquire(), 5)
+    wait = 1 / rate
+    expected = [f"rate limit budget spent; waiting {wait:.2f} s for the window"]
+    assert messages(caplog) == (expected if logged else [])
+
+
+def test_a_pacer_reads_headers_with_the_longest_wait_its_session_honours() -> None:
+    said = {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "90"}
+    assert Pacer(max_wait=60.0).headers(said) == RateLimitHeaders(5, 0, None, refused=90.0)
+    assert Pacer().headers(said) == RateLimitHeaders(5, 0, 90.0)

@@ -19,10 +19,11 @@ from typing import Any
 import attrs
 import pytest
 
-from aioubiwebhooks import WebhookDetail, WebhookHeader, WebhookUpdate
+from aioubiwebhooks import WebhookDetail, WebhookHeader, WebhookUpdate, _wire
 from aioubiwebhooks._wire import (
     DecodeError,
     SharedHeaders,
+    decode_json,
     decode_webhooks,
     header_json,
     iso,
@@ -123,6 +124,32 @@ def test_a_long_bad_time_is_shown_cut_short() -> None:
     assert message == f"$.creation_date: expected an ISO 8601 time, got '{'x' * 59}..."
 
 
+def test_a_bad_time_as_long_as_the_preview_is_shown_whole() -> None:
+    text = "x" * 58  # its repr, quotes included, is the 60 characters a preview shows
+    message = problem(webhook_from_json, {**GOOD, "creation_date": text})
+    assert message == f"$.creation_date: expected an ISO 8601 time, got '{text}'"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"headers": [{"key": 1}], "timeout": "10"},
+            "$.headers[0].key: expected a string, got a number",
+        ),
+        ({"labels": ["a"], "enabled": "yes"}, "$.labels: expected an object, got an array"),
+        ({"headers": "A: v", "labels": ["a"]}, "$.headers: expected an array, got a string"),
+    ],
+)
+def test_of_two_misfits_the_first_in_reading_order_is_named(
+    changes: dict[str, Any], message: str
+) -> None:
+    assert problem(webhook_from_json, {**GOOD, **changes}) == message
+    assert problem(webhooks_from_json, [GOOD, {**GOOD, **changes}]) == message.replace(
+        "$", "$[1]", 1
+    )
+
+
 def test_what_an_answer_leaves_out_reads_as_the_documented_defaults() -> None:
     detail = webhook_from_json({**GOOD, "headers": [{"key": "A", "value": "v"}]})
     assert detail == WebhookDetail(
@@ -142,26 +169,23 @@ def test_what_an_answer_leaves_out_reads_as_the_documented_defaults() -> None:
     assert (detail.version, detail.description, detail.creation_date) == (None, None, None)
 
 
-def test_a_webhook_read_field_by_field_matches_the_fast_reading() -> None:
-    """A value the fast path cannot take (a mistyped optional field that is null) goes the
-    checked way, which must give the same model."""
-    full = {
-        **GOOD,
-        "version": "v1",
-        "description": "d",
-        "labels": {"team": "a"},
-        "timeout": 12,
-        "enabled": False,
-        "retry": True,
-        "include_result": True,
-        "creation_date": "2024-05-01T12:00:00Z",
-        "last_updated": "2024-05-01T13:00:00+02:00",
-        "headers": [{"key": "Authorization", "value": None, "protected": True}],
-    }
-    fast = webhook_from_json(full)
-    checked = webhook_from_json({**full, "object_type": "experiment"})
-    assert checked.object_type == "experiment"  # unknown: kept as its string
-    assert fast == WebhookDetail(
+FULL: dict[str, Any] = {
+    **GOOD,
+    "version": "v1",
+    "description": "d",
+    "labels": {"team": "a"},
+    "timeout": 12,
+    "enabled": False,
+    "retry": True,
+    "include_result": True,
+    "creation_date": "2024-05-01T12:00:00Z",
+    "last_updated": "2024-05-01T13:00:00+02:00",
+    "headers": [{"key": "Authorization", "value": None, "protected": True}],
+}
+
+
+def test_a_webhook_with_every_field_reads_as_written() -> None:
+    assert webhook_from_json(FULL) == WebhookDetail(
         id="i-1",
         name="hook",
         url="https://example.org/hook",
@@ -179,6 +203,30 @@ def test_a_webhook_read_field_by_field_matches_the_fast_reading() -> None:
         creation_date=datetime(2024, 5, 1, 12, tzinfo=timezone.utc),
         last_updated=datetime(2024, 5, 1, 11, tzinfo=timezone.utc),
     )
+    assert webhook_from_json({**FULL, "object_type": "experiment"}).object_type == "experiment"
+
+
+@pytest.mark.parametrize("data", [GOOD, FULL], ids=["defaults", "every field"])
+def test_a_webhook_read_field_by_field_matches_the_fast_reading(data: dict[str, Any]) -> None:
+    """The field-by-field reading runs only to name a misfit; on a webhook that fits it must
+    still give the same model, or the two readings have drifted apart."""
+    assert _wire._checked_webhook(data, None) == webhook_from_json(data)
+
+
+@pytest.mark.parametrize("data", [GOOD, FULL], ids=["defaults", "every field"])
+def test_a_webhook_that_fits_is_read_in_one_go(
+    data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The point of the fast reading: a webhook that fits never takes the field-by-field
+    way, in a single answer or in a list."""
+
+    def not_expected(item: dict[str, Any], shared: Any) -> WebhookDetail:
+        raise AssertionError(f"read field by field: {item}")
+
+    monkeypatch.setattr(_wire, "_checked_webhook", not_expected)
+    one = webhook_from_json(data)
+    assert webhooks_from_json([data, data]) == [one, one]
+    assert decode_webhooks(json.dumps([data]).encode()) == [one]
 
 
 @pytest.mark.parametrize(
@@ -289,8 +337,18 @@ def test_a_list_body_reads_element_by_element_with_whitespace_anywhere() -> None
         (b"[nope]", "$[0]: not JSON (JSONDecodeError)"),
         (b"[" + b"[" * 100_000, "$[0]: not JSON (RecursionError)"),
         (b"[] x", "$: not JSON: extra data after character 1"),
+        (b"[]x", "$: not JSON: extra data after character 1"),
     ],
-    ids=["empty", "not UTF-8", "bad item", "bad first", "bad JSON item", "nested", "extra"],
+    ids=[
+        "empty",
+        "not UTF-8",
+        "bad item",
+        "bad first",
+        "bad JSON item",
+        "nested",
+        "extra",
+        "extra at once",
+    ],
 )
 def test_a_bad_list_body_says_where(body: bytes, message: str) -> None:
     assert problem(decode_webhooks, body) == message
@@ -376,3 +434,10 @@ def test_times_are_written_in_utc_whatever_the_local_zone() -> None:
     moment = datetime(2024, 5, 1, 21, tzinfo=timezone(timedelta(hours=9)))
     assert iso(moment) == "2024-05-01T12:00:00Z"
     assert iso(None) is None
+
+
+def test_json_nested_too_deeply_says_so() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(DecodeError) as info:
+        decode_json(deep)
+    assert str(info.value) == "$: JSON nested too deeply"
