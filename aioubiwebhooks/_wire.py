@@ -51,6 +51,7 @@ from .models import (
 __all__ = [
     "SPEC_FIELDS",
     "DecodeError",
+    "SharedHeaders",
     "create_json",
     "decode_json",
     "decode_webhooks",
@@ -519,6 +520,28 @@ def webhook_from_json(data: object) -> WebhookDetail:
         return _webhook(data, None)
     except DecodeError as error:
         raise error.within("$") from None
+
+
+class SharedHeaders:
+    """Reads single webhooks as :func:`webhook_from_json` does, handing out headers equal
+    to ones read before as the same objects: a session's answers then keep no new header
+    objects each (fewer for the cycle collector to scan). Bounded: it forgets all it holds
+    once it holds ``limit`` entries."""
+
+    __slots__ = ("_limit", "_seen")
+
+    def __init__(self, limit: int = 256) -> None:
+        self._limit = limit
+        self._seen: _Shared = {}
+
+    def webhook(self, data: object) -> WebhookDetail:
+        """A webhook as the API returns it; DecodeError names the field that does not fit."""
+        if len(self._seen) >= self._limit:
+            self._seen.clear()
+        try:
+            return _webhook(data, self._seen)
+        except DecodeError as error:
+            raise error.within("$") from None
 
 
 def webhooks_from_json(data: object) -> list[WebhookDetail]:

@@ -234,6 +234,7 @@ class WebhooksSession(AsyncClosing):
             user_agent=user_agent or f"aioubiwebhooks/{__version__}",
             max_response_size=max_response_size,
         )
+        self._webhooks_read = _wire.SharedHeaders()
 
     def __repr__(self) -> str:
         return f"WebhooksSession(host={self.host!r}, token=<hidden>)"
@@ -273,13 +274,13 @@ class WebhooksSession(AsyncClosing):
             if changed:
                 raise
             return existing
-        return self._decode(answer, _wire.webhook_from_json, "POST", path)
+        return self._decode(answer, self._webhooks_read.webhook, "POST", path)
 
     async def webhooks_get(self, project_name: str, webhook_name: str) -> WebhookDetail:
         """Get one webhook by name."""
         path = self._webhook_path(project_name, webhook_name)
         answer = await self._transport.request("GET", path)
-        return self._decode(answer, _wire.webhook_from_json, "GET", path)
+        return self._decode(answer, self._webhooks_read.webhook, "GET", path)
 
     async def webhooks_list(
         self,
@@ -315,7 +316,7 @@ class WebhooksSession(AsyncClosing):
             body=_wire.to_body(_wire.update_json(update)),
             secrets=_protected_values(update),
         )
-        return self._decode(answer, _wire.webhook_from_json, "PATCH", path)
+        return self._decode(answer, self._webhooks_read.webhook, "PATCH", path)
 
     async def webhooks_delete(self, project_name: str, webhook_name: str) -> None:
         """Delete a webhook. A retried delete that meets 404 has done its job."""

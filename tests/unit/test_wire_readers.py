@@ -22,6 +22,7 @@ import pytest
 from aioubiwebhooks import WebhookDetail, WebhookHeader, WebhookUpdate, _wire
 from aioubiwebhooks._wire import (
     DecodeError,
+    SharedHeaders,
     decode_json,
     decode_webhooks,
     header_json,
@@ -270,6 +271,27 @@ def test_a_list_keeps_each_headers_own_value_and_flag() -> None:
     assert hooks[1].headers is hooks[3].headers  # equal header lists are shared
     mixed = webhooks_from_json([hook("a", plain), hook("b", other, plain)])
     assert mixed[1].headers[1] is mixed[0].headers[0]  # and equal headers within others
+
+
+def test_single_answers_read_by_one_reader_share_equal_headers_and_stay_bounded() -> None:
+    """A session's reader hands out the headers of earlier answers again when equal; it
+    keeps each header's own value and flag, reads a misfit as webhook_from_json does, and
+    forgets what it holds once full."""
+    secret = {"key": "A", "value": "v", "protected": True}
+    plain = {"key": "A", "value": "v"}
+    reader = SharedHeaders(limit=4)
+    first, again = reader.webhook(hook("a", plain)), reader.webhook(hook("b", plain))
+    masked = reader.webhook(hook("c", secret))
+    assert first.headers is again.headers
+    assert masked.headers == (WebhookHeader("A", "v", protected=True),)
+    assert first.headers == (WebhookHeader("A", "v"),)
+    assert first == webhook_from_json(hook("a", plain))
+    bad = hook("d", {"key": 1, "value": "v"})
+    assert problem(reader.webhook, bad) == problem(webhook_from_json, bad)
+    assert problem(reader.webhook, bad) == "$.headers[0].key: expected a string, got a number"
+    for index in range(10):  # each adds a header and a tuple: the reader starts over when full
+        reader.webhook(hook(f"e{index}", {"key": f"K{index}", "value": "v"}))
+    assert reader.webhook(hook("f", plain)).headers is not first.headers
 
 
 def test_a_flag_that_is_not_a_boolean_is_never_taken_for_one() -> None:
