@@ -226,3 +226,20 @@ async def test_a_deadline_passed_while_the_caller_held_a_status_names_that_statu
         await watch.__anext__()
     assert caught.value.last_status == "pending"
     assert tests.polls["t"] == 1  # no poll after the deadline
+
+
+async def test_a_poll_cut_at_the_deadline_names_the_status_seen_before_it() -> None:
+    polls = 0
+
+    async def pending_then_slow(request: HttpRequest) -> HttpResponse:
+        nonlocal polls
+        polls += 1
+        if polls > 1:
+            await asyncio.sleep(5)  # the second poll is still out when the deadline comes
+        return status("t", "pending")
+
+    async with WebhooksSession("Token t", transport=MockTransport(pending_then_slow)) as session:
+        with anyio.fail_after(10), pytest.raises(TestTimeoutError) as caught:
+            await session.await_test("p", "t", timeout=0.5)
+    assert polls == 2
+    assert caught.value.last_status == "pending"

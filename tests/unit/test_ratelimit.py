@@ -735,3 +735,40 @@ def test_requests_out_before_a_refusing_429_hold_the_next_one_back() -> None:
     state.release(0.3, tickets[1], None, answered=False)
     state.release(0.3, tickets[2], None, answered=False)
     assert state.try_acquire(0.3) is None
+
+
+def test_a_429_with_the_three_headers_keeps_its_retry_after() -> None:
+    parsed = parse_rate_limit_headers(
+        {
+            "x-ratelimit-limit": "300",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": "7",
+            "retry-after": "9",
+        }
+    )
+    assert parsed == RateLimitHeaders(300, 0, 7.0, retry_after=9.0)
+
+
+def test_a_limit_of_one_is_a_budget_also_beside_a_retry_after() -> None:
+    parsed = parse_rate_limit_headers(
+        {
+            "x-ratelimit-limit": "1",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": "4",
+            "retry-after": "4",
+        }
+    )
+    assert parsed == RateLimitHeaders(1, 0, 4.0, retry_after=4.0)
+
+
+def test_a_remaining_count_and_a_reset_without_a_limit_make_no_budget() -> None:
+    assert (
+        parse_rate_limit_headers({"x-ratelimit-remaining": "5", "x-ratelimit-reset": "3"}) is None
+    )
+
+
+def test_one_request_drawn_before_the_first_answer_is_where_counting_starts() -> None:
+    """The least an earlier run (or another client) can have drawn: one request."""
+    state = BudgetState()
+    state.release(0.0, take(state, 0.0), answer(60, 58, 5), answered=True)
+    assert not state.crowded

@@ -449,3 +449,14 @@ def test_a_result_reads_as_json_reads_it(result: Any) -> None:
 def test_bodies_orjson_refuses_are_read_as_json_reads_them(raw: bytes) -> None:
     event = parse(raw)
     assert event.event is EventType.DEPLOYMENT_REQUEST_COMPLETED
+
+
+def test_whitespace_around_a_body_that_json_reads_is_allowed() -> None:
+    """A float result is read by ``json`` (exactly as it reads floats), with or without
+    orjson installed: whitespace before and after the object is JSON all the same."""
+    body = b" \n\t" + json.dumps(payload(result=1.5)).encode() + b" \r\n "
+    event = parse(body)
+    assert event.result == 1.5
+    assert rejected(parse, b" " + json.dumps(payload(result=1.5)).encode() + b" x").reason is (
+        Reason.NOT_JSON
+    )
