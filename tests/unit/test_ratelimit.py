@@ -772,3 +772,16 @@ def test_one_request_drawn_before_the_first_answer_is_where_counting_starts() ->
     state = BudgetState()
     state.release(0.0, take(state, 0.0), answer(60, 58, 5), answered=True)
     assert not state.crowded
+
+
+def test_a_reset_of_exactly_the_callers_bound_is_still_a_wait() -> None:
+    parsed = parse_rate_limit_headers(
+        {
+            "x-ratelimit-limit": "60",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": "30",
+            "retry-after": "30",
+        },
+        max_wait=30,
+    )
+    assert parsed == RateLimitHeaders(60, 0, 30.0, retry_after=30.0)
