@@ -5,30 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
 
 import anyio
 import pytest
+from _event_helpers import completed_event as event
 
 from aioubiwebhooks._inbox import BaseInbox, Inbox, Verdict
-from aioubiwebhooks.events import DeploymentEvent, WebhookEvent
-from aioubiwebhooks.models import EventType
-
-WHEN = datetime(2024, 5, 1, tzinfo=timezone.utc)
-
-
-def event(request_id: str) -> WebhookEvent:
-    return DeploymentEvent(
-        event=EventType.DEPLOYMENT_REQUEST_COMPLETED,
-        object_id="d",
-        object_name="dep",
-        version_id="v",
-        version_name="v1",
-        request_id=request_id,
-        status="completed",
-        text="done",
-        received_at=WHEN,
-    )
+from aioubiwebhooks.events import WebhookEvent
 
 
 async def settle() -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
 from typing import Any, cast
 
 import anyio
 import pytest
+from _event_helpers import completed_event as event
 
 from aioubiwebhooks import (
     HttpRequest,
@@ -27,25 +27,10 @@ from aioubiwebhooks import (
 )
 from aioubiwebhooks._inbox import Inbox
 from aioubiwebhooks._polling import DeliverySource, final_status, watch_test
-from aioubiwebhooks.events import DeploymentEvent, WebhookEvent
-from aioubiwebhooks.models import EventType, TestStatus, WebhookTestDetail
+from aioubiwebhooks.models import TestStatus, WebhookTestDetail
 
 NEVER = PollSchedule(initial_delay=30.0, max_delay=30.0, jitter=False, polls_per_doubling=None)
 """A schedule whose first poll comes after 30 s: only a delivery brings one sooner."""
-
-
-def event(request_id: str) -> WebhookEvent:
-    return DeploymentEvent(
-        event=EventType.DEPLOYMENT_REQUEST_COMPLETED,
-        object_id="d",
-        object_name="dep",
-        version_id="v",
-        version_name="v1",
-        request_id=request_id,
-        status="completed",
-        text="done",
-        received_at=datetime(2024, 5, 1, tzinfo=timezone.utc),
-    )
 
 
 class ScriptedTest:
