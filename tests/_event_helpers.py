@@ -12,10 +12,12 @@ __all__ = ["WHEN", "completed_event"]
 WHEN = datetime(2024, 5, 1, tzinfo=timezone.utc)
 
 
-def completed_event(request_id: str) -> WebhookEvent:
+def completed_event(
+    request_id: str, kind: EventType = EventType.DEPLOYMENT_REQUEST_COMPLETED
+) -> WebhookEvent:
     """A finished deployment request's delivery, told apart by its ``request_id``."""
     return DeploymentEvent(
-        event=EventType.DEPLOYMENT_REQUEST_COMPLETED,
+        event=kind,
         object_id="d",
         object_name="dep",
         version_id="v",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 
 import pytest
+from _event_helpers import completed_event as event
 
 from aioubiwebhooks._delivery_check import Reason
 from aioubiwebhooks._event_queue import ClosableQueue, QueueClosed
@@ -17,26 +17,8 @@ from aioubiwebhooks._inbox import (
     Verdict,
 )
 from aioubiwebhooks.errors import UbiOpsError
-from aioubiwebhooks.events import DeploymentEvent, WebhookEvent
+from aioubiwebhooks.events import WebhookEvent
 from aioubiwebhooks.models import EventType
-
-WHEN = datetime(2024, 5, 1, tzinfo=timezone.utc)
-
-
-def event(
-    request_id: str, kind: EventType = EventType.DEPLOYMENT_REQUEST_COMPLETED
-) -> WebhookEvent:
-    return DeploymentEvent(
-        event=kind,
-        object_id="d",
-        object_name="dep",
-        version_id="v",
-        version_name="v1",
-        request_id=request_id,
-        status="completed",
-        text="done",
-        received_at=WHEN,
-    )
 
 
 def inbox(max_queue: int = 10, max_history: int = 10, max_dedupe: int = 100) -> Inbox:
