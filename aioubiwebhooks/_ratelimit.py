@@ -27,8 +27,11 @@ How a window is followed:
   with others counts as used up) and sends that share (``limit / contention``) at once
   when the next window opens. In a first window it sends one request at a time,
   doubling with each round of answers while nobody else shows; once others show, it
-  counts how many take turns with it and stops at an equal part. What the others
-  leave of their shares becomes anyone's after a grace of 0.5 s (another session's
+  counts how many take turns with it and stops at an equal part. Others can hide
+  behind this session's own requests in flight (the server's count grows by both), so
+  however it ramps up it keeps no more in flight than half its part of what is left
+  (its part: the fraction of the window's count its own answers make up). What the
+  others leave of their shares becomes anyone's after a grace of 0.5 s (another session's
   estimate of the window's start may be a little later), or at once when the others,
   well ahead of this session last window, are absent now; it is taken one request at
   a time while others are drawing too, so each session meets at most one 429 in a
@@ -248,6 +251,8 @@ class BudgetState:
     behind: bool = False
     """Whether others had used a good part of the current window before this session's
     first request in it (their estimate of its start is earlier than this one's)."""
+    others_before: int = 0
+    """Requests the server had counted in the window before this session's first one."""
     margin: float = 0.0
     blocked_until: float = 0.0
     backoff_streak: int = 0
@@ -292,8 +297,9 @@ class BudgetState:
             if others_used < limit - share and now < self.leftover_from:
                 return self.leftover_from - now
         # Beyond the share (or before it is known): a few at a time, growing while the
-        # answers show nobody else drawing on the budget.
-        if self.in_flight < self.ramp:
+        # answers show nobody else drawing on the budget, and never more than this
+        # session's part of what is left.
+        if self.in_flight < self.ramp and self.in_flight < self._part_of(left):
             return self._take(ramped=True)
         return math.inf
 
@@ -365,6 +371,19 @@ class BudgetState:
             self.turn_share = max(1, limit // sessions)
         return self.turn_share
 
+    def _part_of(self, left: int) -> int:
+        """How many of ``left`` requests this session may have in flight (at least one).
+
+        Half of its part of them: the part is the fraction of the window's count that
+        its own answers make up. Others can hide behind this session's requests in
+        flight (the server's count grows by both), and a session that arrives late has
+        no part yet; the half leaves room for both. However a session ramps up, it thus
+        has few in flight when the window runs out, and meets one 429 there, not one
+        per request it had in flight.
+        """
+        counted = max(1, self.server_used - self.others_before)
+        return max(1, left * min(self.own_answers, counted) // (2 * counted))
+
     def _wait_from(self, now: float, generation: int, headers: RateLimitHeaders) -> float:
         reset = headers.reset
         wait = 0.0
@@ -428,6 +447,7 @@ class BudgetState:
         self.turn_share = None
         self.ramp = 1
         self.crowded = False
+        self.others_before = 0
 
     def _observe(self, now: float, ticket: int, headers: RateLimitHeaders) -> None:
         self.limit = headers.limit
@@ -456,6 +476,7 @@ class BudgetState:
                 # now, or by an earlier run. Counting starts there, one request at a time;
                 # others drawing now show as the count growing by the next answer.
                 self.server_used = server_used
+                self.others_before = server_used - 1
                 self.own_answers += 1
                 return
         elif end is not None and self.window_end is not None:

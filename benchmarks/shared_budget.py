@@ -10,8 +10,11 @@ that none has a head start of its own making.
 
 The theoretical minimum is the time until the last window opens,
 ``(ceil(total / L) - 1) * W``, counted from the earliest start. 429s are the
-emulator's count; each worker also notes when it met one (from the session's debug
-log), so the most one process met within any span of one window can be named.
+emulator's count; each worker also notes every 429 it met with the window it belongs
+to (the answer's time plus its ``x-ratelimit-reset``: the window's end, at most a
+second late as the emulator rounds up), so the most one process met in one window can
+be named. A sliding span of one window's length would count one 429 at the end of a
+window and one at the start of the next as two in a window, which they are not.
 
 ``python -m benchmarks.shared_budget [--limit 60] [--window 5] [--rounds 3] [--processes 1 2 4]``
 """
@@ -20,15 +23,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
 import json
-import logging
 import math
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import aiohttp
 
 from ._common import (
     PROJECT,
@@ -43,7 +47,7 @@ from ._common import (
     webhook_spec,
 )
 
-__all__ = ["SharedResult", "SharedSample", "run", "totals"]
+__all__ = ["SharedResult", "SharedSample", "most_in_one_window", "run", "totals"]
 
 CONCURRENCY = 64
 START_DELAY = 3.0  # seconds for every worker to import and be ready before the start
@@ -60,7 +64,7 @@ class SharedSample:
     seconds: float
     rate_limited: int
     worst_process_429s: int
-    """The most 429s one process met within any span of one window's length."""
+    """The most 429s one process met in one window."""
     requests: int
 
 
@@ -117,24 +121,38 @@ class SharedResult:
 # --- one worker process -----------------------------------------------------------------------
 
 
-class _Refusals(logging.Handler):
-    """Notes the time of every 429 the session's debug log reports."""
+class _Refusals:
+    """Notes, for every 429 the session meets, when its window ends (an aiohttp trace)."""
 
     def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.times: list[float] = []
+        self.ends: list[float] = []
+        self.trace = aiohttp.TraceConfig()
+        self.trace.on_request_end.append(self._ended)
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if len(record.args or ()) > 2 and record.args[2] == 429:  # type: ignore[index]
-            self.times.append(time.monotonic())
+    async def _ended(
+        self,
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        if params.response.status == 429:
+            reset = float(params.response.headers.get("x-ratelimit-reset", "0"))
+            self.ends.append(time.monotonic() + reset)
 
 
-def most_within(times: Sequence[float], span: float) -> int:
-    """The most of ``times`` that fall within any interval of length ``span``."""
-    ordered = sorted(times)
-    return max(
-        (bisect.bisect_left(ordered, t + span) - i for i, t in enumerate(ordered)), default=0
-    )
+def most_in_one_window(ends: Sequence[float], window: float) -> int:
+    """The most 429s in one window, given the end of the window each belongs to.
+
+    The ends named by 429s of one window lie within a second of each other (the reset
+    is rounded up to whole seconds); those of the next window lie a whole window later.
+    """
+    groups: list[list[float]] = []
+    for end in sorted(ends):
+        if groups and end - groups[-1][0] < window / 2:
+            groups[-1].append(end)
+        else:
+            groups.append([end])
+    return max((len(group) for group in groups), default=0)
 
 
 async def _work(
@@ -144,11 +162,14 @@ async def _work(
 
     quiet_logs()
     refusals = _Refusals()
-    library = logging.getLogger("aioubiwebhooks")
-    library.setLevel(logging.DEBUG)
-    library.addHandler(refusals)
     specs = [webhook_spec(name) for name in names]
-    async with WebhooksSession(TOKEN, base_url + "/v2.1", timeout=60.0) as session:
+    # The session's own connection settings, with a trace that sees every answer.
+    client = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=100),
+        timeout=aiohttp.ClientTimeout(total=60.0),
+        trace_configs=[refusals.trace],
+    )
+    async with client, WebhooksSession(TOKEN, base_url + "/v2.1", client_session=client) as session:
         await asyncio.sleep(max(0.0, start_at - time.time()))
         started = time.time()
         outcomes = await session.bulk_create(PROJECT, specs, concurrency=CONCURRENCY)
@@ -156,7 +177,7 @@ async def _work(
     failed = [o for o in outcomes if not o.ok]
     if failed:
         raise RuntimeError(f"{len(failed)} creates failed, first: {failed[0]}")
-    worst = most_within(refusals.times, window)
+    worst = most_in_one_window(refusals.ends, window)
     return {"started": started, "finished": finished, "rate_limited": worst}
 
 
