@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Final
 
+from .._signals import on_stop_signals
 from ._app import DEFAULT_MAX_BODY_SIZE
 from ._delivery import FINISHED_STATUSES
 from ._ratelimit import parse_rate_limit
@@ -188,22 +187,13 @@ async def serve(
 ) -> None:
     """Serve until SIGINT/SIGTERM (or until ``stop`` is set), then close cleanly."""
     stop = stop if stop is not None else asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signum, stop.set)
-            installed.append(signum)
-    try:
+    with on_stop_signals(stop.set):
         async with _emulator(args) as emulator:
             print(rate_limit_line(emulator.rate_limit), file=sys.stderr, flush=True)
             print(f"listening on {emulator.root_url}", flush=True)
             if ready is not None:
                 ready(emulator)
             await stop.wait()
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
 
 
 def run(args: argparse.Namespace) -> int:
