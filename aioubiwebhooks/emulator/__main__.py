@@ -26,13 +26,22 @@ from ._seed import SeedError
 from ._server import Emulator
 from ._state import OPEN_LIMIT
 
-__all__ = ["SERVICE_RATE_LIMIT", "add_arguments", "main", "rate_limit_line", "run", "serve"]
+__all__ = [
+    "SERVICE_RATE_LIMIT",
+    "add_arguments",
+    "main",
+    "rate_limit_argument",
+    "rate_limit_line",
+    "run",
+    "serve",
+]
 
 SERVICE_RATE_LIMIT: Final = (300, 60.0)
 """The service's limit for the webhooks endpoints (the "general" group), per source IP."""
 
 
-def _rate_limit(text: str) -> tuple[int, float] | None:
+def rate_limit_argument(text: str) -> tuple[int, float] | None:
+    """A ``--rate-limit`` value: ``LIMIT/SECONDS``, or ``off`` (None)."""
     if text.strip().lower() == "off":
         return None
     try:
@@ -87,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--rate-limit",
-        type=_rate_limit,
+        type=rate_limit_argument,
         default=SERVICE_RATE_LIMIT,
         metavar="LIMIT/SECONDS",
         help="fixed-window rate limit, e.g. 50/5, or 'off'; the x-ratelimit-* headers are "
