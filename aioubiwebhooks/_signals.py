@@ -17,7 +17,7 @@ __all__ = ["on_stop_signals"]
 @contextlib.contextmanager
 def on_stop_signals(callback: Callable[[], None]) -> Iterator[None]:
     """Call ``callback`` in the running event loop's thread on SIGINT or SIGTERM while
-    the block runs, and put the previous handling back after it.
+    the block runs; leaving the block removes the handlers again.
 
     Only the main thread may install handlers, and not every loop can: elsewhere the
     signals keep their usual effect, so Ctrl-C still ends the run.
