@@ -50,17 +50,6 @@ def _emulator_command(args: argparse.Namespace, out: Output) -> int:
     return run(args)
 
 
-def _rate_limit(text: str) -> tuple[int, float] | None:
-    if text.lower() == "off":
-        return None
-    from .emulator import parse_rate_limit
-
-    try:
-        return parse_rate_limit(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def _demo_command(args: argparse.Namespace, out: Output) -> int:
     from ._cli.demo_output import run_demo_command
 
@@ -69,7 +58,7 @@ def _demo_command(args: argparse.Namespace, out: Output) -> int:
 
 def _register_extras(commands_: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from .demo import DEFAULT_COUNT, DEFAULT_RATE_LIMIT
-    from .emulator.__main__ import add_arguments
+    from .emulator.__main__ import add_arguments, rate_limit_argument
 
     p = commands_.add_parser(
         "emulator",
@@ -98,7 +87,7 @@ def _register_extras(commands_: argparse._SubParsersAction[argparse.ArgumentPars
     )  # fmt: skip
     p.add_argument(
         "--rate-limit",
-        type=_rate_limit,
+        type=rate_limit_argument,
         default=DEFAULT_RATE_LIMIT,
         metavar="LIMIT/SECONDS",
         help=f"the emulator's rate limit, or 'off' (default {limit}/{window:g})",

@@ -484,17 +484,14 @@ class WebhooksSession(AsyncClosing):
             webhook = await self.webhooks_get(project_name, webhook)
         spec = webhook_test_spec(_as_spec(webhook), protected_values or {}, url=url)
         test = await self.webhook_tests_create(project_name, spec)
-        return await _polling.final_status(
-            _polling.watch_test(
-                self,
-                project_name,
-                test.id,
-                timeout=timeout,
-                schedule=schedule,
-                raise_on_failure=raise_on_failure,
-                receiver=receiver,
-                matches=_delivery_of(spec),
-            )
+        return await self.await_test(
+            project_name,
+            test.id,
+            timeout=timeout,
+            schedule=schedule,
+            raise_on_failure=raise_on_failure,
+            receiver=receiver,
+            matches=_delivery_of(spec),
         )
 
     # --- many at once ---------------------------------------------------------------------

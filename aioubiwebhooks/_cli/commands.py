@@ -8,10 +8,14 @@ calls; none of them knows HTTP. Errors that end a command propagate to
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypedDict, TypeVar
 
 from .. import _wire, bulk
+from .._outcome import Outcome
 from ..models import EventType, ObjectType, WebhookCreate, WebhookDetail
+from ..session import WebhooksSession
 from . import options
 from .interrupt import stop_on_signals
 from .output import (
@@ -25,6 +29,9 @@ from .output import (
 from .specfile import read_create_specs
 
 __all__ = ["register"]
+
+_I = TypeVar("_I")
+_R = TypeVar("_R")
 
 
 # --- list, get -----------------------------------------------------------------------------
@@ -127,30 +134,19 @@ _CREATE_STATUS = {"error": "created", "skip": "created", "update": "applied"}
 
 async def create_command(args: argparse.Namespace, out: Output) -> int:
     specs = _create_specs(args)
-    with stop_on_signals(out) as stop:
-        async with (
-            options.connect(args) as session,
-            out.progress("creating", pacer=session.pacer) as bar,
-        ):
-            outcomes = await session.bulk_create(
-                args.project,
-                specs,
-                concurrency=args.concurrency,
-                on_conflict=args.on_conflict,
-                fail_fast=args.fail_fast,
-                progress=bar,
-                stop=stop,
-            )
     done = _CREATE_STATUS[args.on_conflict]
-    results = [ItemResult.of(o, o.item.name, done=done, skipped="exists") for o in outcomes]
     resume = "run the same command again with --on-conflict skip to create the rest"
     if args.on_conflict != "error":
         resume = "run the same command again to finish: what exists is decided in one request"
-    return out.items(
-        results,
+    return await _run_bulk(
+        args,
+        out,
+        lambda session, settings: session.bulk_create(
+            args.project, specs, on_conflict=args.on_conflict, **settings
+        ),
+        lambda o: ItemResult.of(o, o.item.name, done=done, skipped="exists"),
+        label="creating",
         verb="create",
-        extra={"project": args.project},
-        interrupted=stop.requested,
         resume=resume,
     )
 
@@ -169,26 +165,53 @@ async def update_command(args: argparse.Namespace, out: Output) -> int:
 
 async def delete_command(args: argparse.Namespace, out: Output) -> int:
     names = list(dict.fromkeys(args.names))
+    return await _run_bulk(
+        args,
+        out,
+        lambda session, settings: session.bulk_delete(args.project, names, **settings),
+        lambda o: ItemResult.of(o, o.item, done="deleted", skipped="missing"),
+        label="deleting",
+        verb="delete",
+        resume="run the same command again: webhooks already gone count as done",
+    )
+
+
+class _BulkSettings(TypedDict):
+    """What a bulk command passes to every bulk call, besides its items."""
+
+    concurrency: int
+    fail_fast: bool
+    progress: bulk.ProgressHook
+    stop: bulk.BulkStop
+
+
+async def _run_bulk(
+    args: argparse.Namespace,
+    out: Output,
+    call: Callable[[WebhooksSession, _BulkSettings], Awaitable[list[Outcome[_I, _R]]]],
+    result: Callable[[Outcome[_I, _R]], ItemResult],
+    *,
+    label: str,
+    verb: str,
+    resume: str,
+) -> int:
+    """Run a bulk call with ``--concurrency`` and ``--fail-fast``, a progress bar, and
+    Ctrl-C asking it to stop; then report every item."""
     with stop_on_signals(out) as stop:
         async with (
             options.connect(args) as session,
-            out.progress("deleting", pacer=session.pacer) as bar,
+            out.progress(label, pacer=session.pacer) as bar,
         ):
-            outcomes = await session.bulk_delete(
-                args.project,
-                names,
-                concurrency=args.concurrency,
-                fail_fast=args.fail_fast,
-                progress=bar,
-                stop=stop,
+            settings = _BulkSettings(
+                concurrency=args.concurrency, fail_fast=args.fail_fast, progress=bar, stop=stop
             )
-    results = [ItemResult.of(o, o.item, done="deleted", skipped="missing") for o in outcomes]
+            outcomes = await call(session, settings)
     return out.items(
-        results,
-        verb="delete",
+        [result(o) for o in outcomes],
+        verb=verb,
         extra={"project": args.project},
         interrupted=stop.requested,
-        resume="run the same command again: webhooks already gone count as done",
+        resume=resume,
     )
 
 

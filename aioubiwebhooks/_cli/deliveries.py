@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import signal
 from typing import Any, Final
 
 from .. import _wire
+from .._signals import on_stop_signals
 from ..errors import TestFailedError
 from ..events import WebhookEvent, event_to_json
 from ..journal import DEFAULT_GROUP, JournalError, open_journal
@@ -153,15 +152,8 @@ async def test_command(args: argparse.Namespace, out: Output) -> int:
 
 async def listen_command(args: argparse.Namespace, out: Output) -> int:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        # Only the main thread may install handlers; elsewhere Ctrl-C ends the run as usual.
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signum, stop.set)
-            installed.append(signum)
     received = 0
-    try:
+    with on_stop_signals(stop.set):
         async with WebhookReceiver(
             host=args.host, port=args.port, path=args.path, secret=args.secret, journal=args.journal
         ) as rx:
@@ -183,9 +175,6 @@ async def listen_command(args: argparse.Namespace, out: Output) -> int:
             for task in (consumer, stopper):
                 task.cancel()
             await asyncio.gather(consumer, stopper, return_exceptions=True)
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
     if args.count is not None and received < args.count:
         out.note(f"error: {received} of {args.count} deliveries received")
         return EXIT_FAILED

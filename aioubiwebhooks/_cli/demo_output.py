@@ -32,7 +32,7 @@ class _PhaseBars:
 
     def close(self) -> None:
         if self._bar is not None:
-            self._bar.close()
+            self._bar.finish()
             self._bar = None
 
 

@@ -7,12 +7,11 @@ that follows says exactly what was done. A second signal cuts that wait short.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
 from collections.abc import Iterator
 from typing import Final
 
+from .._signals import on_stop_signals
 from ..bulk import BulkStop
 from .output import Output
 
@@ -27,7 +26,6 @@ def stop_on_signals(out: Output, grace: float = INTERRUPT_GRACE) -> Iterator[Bul
     """A BulkStop that SIGINT and SIGTERM request while the block runs (in the event
     loop's thread; elsewhere the signals keep their usual effect)."""
     stop = BulkStop()
-    loop = asyncio.get_running_loop()
 
     def on_signal() -> None:
         if stop.requested:
@@ -40,13 +38,5 @@ def stop_on_signals(out: Output, grace: float = INTERRUPT_GRACE) -> Iterator[Bul
         )
         stop.request(grace=grace)
 
-    installed = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signum, on_signal)
-            installed.append(signum)
-    try:
+    with on_stop_signals(on_signal):
         yield stop
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)

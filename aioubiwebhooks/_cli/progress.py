@@ -13,9 +13,9 @@ import contextlib
 import math
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Final, TextIO
 
+from .._lifecycle import AsyncStarting
 from .._ratelimit import BudgetState, Pacer
 from ..bulk import BulkProgress
 
@@ -48,12 +48,12 @@ def duration(seconds: float) -> str:
     return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
-class ProgressBar:
+class ProgressBar(AsyncStarting):
     """A one-line bar on a terminal, redrawn at most every ``interval`` seconds; else silent.
 
-    Pass it as the ``progress`` hook of a bulk call; :meth:`close` ends the line. Used
+    Pass it as the ``progress`` hook of a bulk call; :meth:`finish` ends the line. Used
     as ``async with``, it is also redrawn every half second, so a rate-limit wait read
-    from ``pacer`` counts down while no item finishes.
+    from ``pacer`` counts down while no item finishes, and leaving the block ends the line.
     """
 
     def __init__(
@@ -123,25 +123,21 @@ class ProgressBar:
             if self._last is not None:
                 self._draw(self._last, self._clock())
 
-    async def __aenter__(self) -> ProgressBar:
+    async def start(self) -> None:
+        """Start the redraws on the clock (on a terminal only)."""
         if self._enabled:
             self._ticker = asyncio.ensure_future(self._tick())
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def close(self) -> None:
+        """Stop the redraws on the clock, then :meth:`finish`."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        self.close()
+        self.finish()
 
-    def close(self) -> None:
+    def finish(self) -> None:
         """Draw the final state and end the line (nothing at all when disabled)."""
         if self._enabled and self._last is not None:
             self._draw(self._last, self._clock())

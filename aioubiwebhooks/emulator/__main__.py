@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Final
 
+from .._signals import on_stop_signals
 from ._app import DEFAULT_MAX_BODY_SIZE
 from ._delivery import FINISHED_STATUSES
 from ._ratelimit import parse_rate_limit
@@ -27,13 +26,22 @@ from ._seed import SeedError
 from ._server import Emulator
 from ._state import OPEN_LIMIT
 
-__all__ = ["SERVICE_RATE_LIMIT", "add_arguments", "main", "rate_limit_line", "run", "serve"]
+__all__ = [
+    "SERVICE_RATE_LIMIT",
+    "add_arguments",
+    "main",
+    "rate_limit_argument",
+    "rate_limit_line",
+    "run",
+    "serve",
+]
 
 SERVICE_RATE_LIMIT: Final = (300, 60.0)
 """The service's limit for the webhooks endpoints (the "general" group), per source IP."""
 
 
-def _rate_limit(text: str) -> tuple[int, float] | None:
+def rate_limit_argument(text: str) -> tuple[int, float] | None:
+    """A ``--rate-limit`` value: ``LIMIT/SECONDS``, or ``off`` (None)."""
     if text.strip().lower() == "off":
         return None
     try:
@@ -88,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--rate-limit",
-        type=_rate_limit,
+        type=rate_limit_argument,
         default=SERVICE_RATE_LIMIT,
         metavar="LIMIT/SECONDS",
         help="fixed-window rate limit, e.g. 50/5, or 'off'; the x-ratelimit-* headers are "
@@ -188,22 +196,13 @@ async def serve(
 ) -> None:
     """Serve until SIGINT/SIGTERM (or until ``stop`` is set), then close cleanly."""
     stop = stop if stop is not None else asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signum, stop.set)
-            installed.append(signum)
-    try:
+    with on_stop_signals(stop.set):
         async with _emulator(args) as emulator:
             print(rate_limit_line(emulator.rate_limit), file=sys.stderr, flush=True)
             print(f"listening on {emulator.root_url}", flush=True)
             if ready is not None:
                 ready(emulator)
             await stop.wait()
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -148,7 +148,7 @@ async def seed_add(request: web.Request) -> web.Response:
 
 
 def _config(state: EmulatorState) -> dict[str, Any]:
-    delay = state.test_delay
+    delay = state.deliverer.delay
     limit = state.rate_limit
     return {
         "test_delay": "function" if callable(delay) else delay,
@@ -171,7 +171,7 @@ async def config_set(request: web.Request) -> web.Response:
         delay = body["test_delay"]
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
             raise BadRequest(f"test_delay: must be a number of seconds >= 0 (got {delay!r:.40})")
-        state.test_delay = float(delay)
+        state.deliverer.delay = float(delay)
     if "rate_limit" in body:
         limit = body["rate_limit"]
         if limit is not None and not isinstance(limit, str):

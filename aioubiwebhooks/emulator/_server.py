@@ -185,11 +185,11 @@ class Emulator(AsyncStarting):
     @property
     def test_delay(self) -> DelaySource:
         """Seconds a new test stays pending before delivery, or a function returning them."""
-        return self.state.test_delay
+        return self.state.deliverer.delay
 
     @test_delay.setter
     def test_delay(self, value: DelaySource) -> None:
-        self.state.test_delay = value
+        self.state.deliverer.delay = value
 
     @property
     def rate_limit(self) -> tuple[int, float] | None:

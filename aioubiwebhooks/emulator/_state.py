@@ -185,14 +185,6 @@ class EmulatorState:
         or without one a window of :data:`OPEN_LIMIT` requests that nothing reaches."""
         return self.limiter if self.limiter is not None else self.open_window
 
-    @property
-    def test_delay(self) -> DelaySource:
-        return self.deliverer.delay
-
-    @test_delay.setter
-    def test_delay(self, value: DelaySource) -> None:
-        self.deliverer.delay = value
-
     def reset(self, *, restore_seed: bool = False) -> None:
         """Drop webhooks, tests, running deliveries, faults, counters and the rate window.
 

@@ -48,7 +48,7 @@ def test_progress_bar_draws_on_a_terminal_and_ends_the_line() -> None:
     bar = ProgressBar(stream, "creating", enabled=True, interval=0.0)
     for done in range(1, 5):
         bar(BulkProgress(done=done, total=4, failed=1 if done > 2 else 0))
-    bar.close()
+    bar.finish()
     text = stream.getvalue()
     assert text.endswith("creating [" + "#" * 28 + "] 4/4  1 failed\n")
     assert text.count("\r\x1b[K") >= 4
@@ -58,7 +58,7 @@ def test_progress_bar_is_silent_when_disabled() -> None:
     stream = io.StringIO()
     bar = Output(json_mode=False, stdout=io.StringIO(), stderr=stream).progress("x")
     bar(BulkProgress(done=1, total=1, failed=0))
-    bar.close()
+    bar.finish()
     assert stream.getvalue() == ""
 
 
