@@ -9,6 +9,10 @@ run are reported.
 - ``aioubiwebhooks``: ``bulk_create`` / ``run_bulk(webhooks_get)`` / ``bulk_delete``;
 - ``raw aiohttp``: one ``ClientSession``, hand-built JSON bodies, ``json.loads`` of
   answers and nothing else: the floor for any aiohttp client;
+- ``raw aiohttp, answers kept``: the same, keeping every parsed answer until the run
+  ends, as a client handing its results back does (the library's bulk calls return
+  one per item). Not run by default (``--contenders raw_kept``); it shows what keeping
+  results costs the cycle collector, apart from the client's own code;
 - ``ubiops sequential`` and ``ubiops pool_threads=K``: the official client, one call
   at a time, or with ``async_req=True`` on a thread pool.
 
@@ -70,9 +74,11 @@ TIMEOUT = 60.0
 
 LIB = "aioubiwebhooks"
 RAW = "raw aiohttp"
+RAW_KEPT = "raw aiohttp, answers kept"
 OFFICIAL = "ubiops sequential"
 PHASES = ("create", "get", "delete")
-KINDS = ("lib", "raw", "official")
+KINDS = ("lib", "raw", "raw_kept", "official")
+DEFAULT_KINDS = ("lib", "raw", "official")
 
 
 def official_pool(threads: int) -> str:
@@ -109,6 +115,7 @@ def contenders(concurrency: int = CONCURRENCY, pool_threads: int = POOL_THREADS)
     return [
         Contender(LIB, "lib", concurrency),
         Contender(RAW, "raw", concurrency),
+        Contender(RAW_KEPT, "raw_kept", concurrency),
         Contender(OFFICIAL, "official", 1),
         Contender(official_pool(pool_threads), "official", pool_threads),
     ]
@@ -174,14 +181,22 @@ async def _workers(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+def _drop(answer: Any) -> None:
+    """Where raw aiohttp's parsed answers go when it keeps none."""
+
+
 async def _raw(
     base_url: str,
     names: Sequence[str],
     concurrency: int,
     ssl_context: ssl.SSLContext | None,
     phases: Sequence[str],
+    *,
+    keep: bool = False,
 ) -> Sample:
     api = f"{base_url}/v2.1/projects/{PROJECT}/webhooks"
+    kept: list[Any] = []
+    answers = kept.append if keep else _drop
     headers = {"Authorization": TOKEN}
     json_headers = {**headers, "Content-Type": "application/json"}
     specs = {name: webhook_spec(name) for name in names}
@@ -197,14 +212,14 @@ async def _raw(
                 data = await answer.read()
                 if answer.status != 201:
                     raise RuntimeError(f"{RAW}: create answered {answer.status}")
-            json.loads(data)
+            answers(json.loads(data))
 
         async def get(name: str) -> None:
             async with session.get(f"{api}/{name}", headers=headers) as answer:
                 data = await answer.read()
                 if answer.status != 200:
                     raise RuntimeError(f"{RAW}: get answered {answer.status}")
-            json.loads(data)
+            answers(json.loads(data))
 
         async def delete(name: str) -> None:
             async with session.delete(f"{api}/{name}", headers=headers) as answer:
@@ -278,8 +293,11 @@ def measure(
     ssl_context = tls.client_context() if tls is not None else None
     if contender.kind == "lib":
         return asyncio.run(_lib(base_url, names, contender.concurrency, ssl_context, phases))
-    if contender.kind == "raw":
-        return asyncio.run(_raw(base_url, names, contender.concurrency, ssl_context, phases))
+    if contender.kind in ("raw", "raw_kept"):
+        keep = contender.kind == "raw_kept"
+        return asyncio.run(
+            _raw(base_url, names, contender.concurrency, ssl_context, phases, keep=keep)
+        )
     return _official(base_url, names, contender.concurrency, tls, phases)
 
 
@@ -349,7 +367,7 @@ def run(
     tls: bool,
     extra_rounds: int = 0,
     phases: Sequence[str] = PHASES,
-    kinds: Sequence[str] = KINDS,
+    kinds: Sequence[str] = DEFAULT_KINDS,
     load: int = 0,
     log: Callable[[str], None] = print,
 ) -> ThroughputResult:
@@ -397,7 +415,11 @@ def main() -> None:
         "--phases", nargs="+", choices=PHASES, default=list(PHASES), help="the calls measured"
     )
     parser.add_argument(
-        "--contenders", nargs="+", choices=KINDS, default=list(KINDS), help="contenders by kind"
+        "--contenders",
+        nargs="+",
+        choices=KINDS,
+        default=list(DEFAULT_KINDS),
+        help="contenders by kind",
     )
     parser.add_argument(
         "--load", type=int, default=0, help="child processes keeping a core busy each meanwhile"
