@@ -443,6 +443,36 @@ def test_each_window_moves_the_generation_on_and_starts_its_count_afresh() -> No
     assert state.crowded
 
 
+def test_within_its_share_a_session_keeps_no_more_in_flight_than_the_server_has_left() -> None:
+    """Its share is the whole window (it was alone last time), but others already took
+    seven of ten: three may go, not ten."""
+    state = BudgetState(contention=1.0)
+    state.release(0.0, take(state, 0.0), answer(10, 3, 5), answered=True)
+    in_flight = 0
+    while state.try_acquire(0.01) is None:
+        in_flight += 1
+    assert in_flight == 3
+
+
+def test_a_session_ramps_up_to_half_of_its_part_of_what_is_left() -> None:
+    """Its first answer finds 60 of 100 drawn on (an earlier run's): those are no one's
+    now. Alone since, its part is everything, so it doubles each round of answers until
+    half of what is left stops it (24 left: 12)."""
+    state = BudgetState()
+    state.release(0.0, take(state, 0.0), answer(100, 39, 60), answered=True)
+    counted, rounds = 61, []
+    for _ in range(5):
+        tickets = []
+        while state.try_acquire(0.01) is None:
+            tickets.append(state.ticket)
+        rounds.append(len(tickets))
+        for ticket in tickets:
+            counted += 1
+            state.release(0.02, ticket, answer(100, 100 - counted, 60), answered=True)
+    assert rounds == [1, 2, 4, 8, 12]
+    assert not state.crowded
+
+
 def test_a_share_is_the_limit_over_the_contention_rounded_down_and_at_least_one() -> None:
     assert BudgetState(contention=3.0)._share(10) == 3
     assert BudgetState(contention=3.0)._share(3) == 1
