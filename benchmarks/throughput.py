@@ -12,7 +12,7 @@ run are reported.
 - ``raw aiohttp, answers kept``: the same, keeping every parsed answer until the run
   ends, as a client handing its results back does (the library's bulk calls return
   one per item). Not run by default (``--contenders raw_kept``); it shows what keeping
-  results costs the cycle collector, apart from the client's own code;
+  results costs a client, apart from its own code;
 - ``ubiops sequential`` and ``ubiops pool_threads=K``: the official client, one call
   at a time, or with ``async_req=True`` on a thread pool.
 

@@ -9,11 +9,12 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import attrs
 from aiohttp import web
+
+from aioubiwebhooks._lifecycle import AsyncStarting
 
 __all__ = [
     "SAMPLES",
@@ -62,7 +63,7 @@ class Received:
     json: Any
 
 
-class Recorder:
+class Recorder(AsyncStarting):
     """A loopback HTTP server recording every POST; ``answer`` decides each response.
 
     ``answer(n)`` gets the 1-based number of the request and returns a status, or
@@ -97,7 +98,7 @@ class Recorder:
         await asyncio.wait_for(arrived(), timeout)
         return self.received
 
-    async def __aenter__(self) -> Recorder:
+    async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -105,14 +106,8 @@ class Recorder:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/hook"
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def close(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
 
