@@ -8,6 +8,7 @@ stopped by its PID in a ``finally`` block.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import math
@@ -32,6 +33,7 @@ __all__ = [
     "PROJECT",
     "TOKEN",
     "Admin",
+    "CollectorClock",
     "ServerProcess",
     "TlsFiles",
     "child_env",
@@ -41,6 +43,7 @@ __all__ = [
     "fmt",
     "markdown_table",
     "median",
+    "median_interval",
     "percentile",
     "quiet_logs",
     "rotate",
@@ -65,6 +68,25 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
+def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """A distribution-free interval for the median: two order statistics that enclose the
+    true median with at least ``confidence`` (binomial, p = 1/2). With too few values
+    for that, the smallest and the largest."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        return math.nan, math.nan
+    # the interval (k-th smallest, k-th largest) misses the median with probability
+    # 2 * P(Binomial(n, 1/2) < k): take the largest k that keeps that within 1 - confidence
+    k, below = 1, 0.0
+    while k < n - k + 1:
+        below += math.comb(n, k - 1) / 2**n
+        if 2 * (below + math.comb(n, k) / 2**n) > 1 - confidence:
+            break
+        k += 1
+    return ordered[k - 1], ordered[n - k]
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile: the value below which ``fraction`` of the values lie."""
     if not values:
@@ -72,6 +94,31 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(fraction * len(ordered)))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+class CollectorClock:
+    """Seconds the cycle collector ran between :meth:`start` and :meth:`stop`, timed by
+    ``gc.callbacks``: the part of a run's CPU that goes to collecting, whoever allocated."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._began = 0.0
+
+    def _tick(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._began
+
+    def start(self) -> CollectorClock:
+        gc.callbacks.append(self._tick)
+        return self
+
+    def stop(self) -> float:
+        """Stop timing; the seconds counted."""
+        if self._tick in gc.callbacks:
+            gc.callbacks.remove(self._tick)
+        return self.seconds
 
 
 def rotate(items: Sequence[Any], by: int) -> list[Any]:

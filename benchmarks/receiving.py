@@ -14,7 +14,7 @@ The receiver runs three ways: in memory, with a SQLite journal (a fresh file per
 round) and with a Redis journal (a redis-server of its own per round, on loopback,
 no persistence; its CPU is not counted, only the receiving process's).
 
-``python -m benchmarks.receiving [--count 20000] [--rounds 3]``
+``python -m benchmarks.receiving [--count 20000] [--rounds 3] [--extra-rounds K]``
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._common import cpu_seconds, fmt, markdown_table, median, rotate
+from ._common import cpu_seconds, fmt, markdown_table, median, median_interval, rotate
 
 __all__ = ["ReceiveSample", "ReceivingResult", "run"]
 
@@ -82,13 +82,23 @@ class ReceivingResult:
     def rate(self, name: str) -> float:
         return median([s.rate for s in self.samples[name]])
 
+    def _pairs(self, name: str) -> list[tuple[ReceiveSample, ReceiveSample]]:
+        """Samples of ``name`` and the bare handler from the same rounds (extra rounds run
+        only the in-memory receiver and the bare handler: pairs are taken by round index)."""
+        return list(zip(self.samples[name], self.samples[BARE], strict=False))
+
     def rate_ratio(self, name: str = RECEIVER) -> float:
-        pairs = zip(self.samples[name], self.samples[BARE], strict=True)
-        return median([a.rate / b.rate for a, b in pairs])
+        return median([a.rate / b.rate for a, b in self._pairs(name)])
+
+    def cpu_ratios(self, name: str = RECEIVER) -> list[float]:
+        return [a.cpu_us / b.cpu_us for a, b in self._pairs(name)]
 
     def cpu_ratio(self, name: str = RECEIVER) -> float:
-        pairs = zip(self.samples[name], self.samples[BARE], strict=True)
-        return median([a.cpu_us / b.cpu_us for a, b in pairs])
+        return median(self.cpu_ratios(name))
+
+    def cpu_ratio_interval(self, name: str = RECEIVER) -> tuple[float, float]:
+        """A 95 % interval for that median (order statistics of the per-round ratios)."""
+        return median_interval(self.cpu_ratios(name))
 
     def cpu_us(self, name: str) -> float:
         return median([s.cpu_us for s in self.samples[name]])
@@ -267,17 +277,23 @@ def run(
     count: int,
     rounds: int,
     *,
+    extra_rounds: int = 0,
     log: Callable[[str], None] = print,
     servers: tuple[str, ...] = SERVERS,
 ) -> ReceivingResult:
-    result = ReceivingResult(count, rounds, {name: [] for name in servers})
-    for round_index in range(rounds):
-        for name in rotate(servers, round_index):
+    """Every server ``rounds`` times, then ``extra_rounds`` more of the in-memory receiver
+    and the bare handler only: their CPU ratio is the noisiest figure and gains most
+    from more pairs."""
+    pair = tuple(name for name in servers if name in (RECEIVER, BARE))
+    schedule = [servers] * rounds + [pair] * extra_rounds
+    result = ReceivingResult(count, len(schedule), {name: [] for name in servers})
+    for round_index, group in enumerate(schedule):
+        for name in rotate(group, round_index):
             with _journal(name) as journal:
                 sample = asyncio.run(_round(name, count, journal))
             result.samples[name].append(sample)
             log(
-                f"  receiving round {round_index + 1}/{rounds} {name}: "
+                f"  receiving round {round_index + 1}/{len(schedule)} {name}: "
                 f"{sample.rate:,.0f} deliveries/s, {sample.cpu_us:,.0f} µs CPU, lost {sample.lost}"
             )
     return result
@@ -288,11 +304,18 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--extra-rounds",
+        type=int,
+        default=0,
+        help="more rounds of the in-memory receiver and the bare handler only",
+    )
+    parser.add_argument(
         "--no-journals", action="store_true", help="only the in-memory receiver and the bare one"
     )
     args = parser.parse_args()
     servers = (RECEIVER, BARE) if args.no_journals else SERVERS
-    print(run(args.count, args.rounds, servers=servers).to_markdown())
+    result = run(args.count, args.rounds, extra_rounds=args.extra_rounds, servers=servers)
+    print(result.to_markdown())
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ import aiohttp
 from ._common import (
     PROJECT,
     TOKEN,
+    CollectorClock,
     TlsFiles,
     cpu_load,
     cpu_seconds,
@@ -51,6 +52,7 @@ from ._common import (
     fmt,
     markdown_table,
     median,
+    median_interval,
     quiet_logs,
     rotate,
     tls_files,
@@ -87,11 +89,13 @@ def official_pool(threads: int) -> str:
 
 @dataclass(frozen=True)
 class Sample:
-    """One contender's run: requests made, wall seconds and client CPU seconds."""
+    """One contender's run: requests made, wall seconds, client CPU seconds and the
+    seconds of them the cycle collector took."""
 
     requests: int
     wall: float
     cpu: float
+    collector: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -100,6 +104,10 @@ class Sample:
     @property
     def cpu_us(self) -> float:
         return self.cpu / self.requests * 1e6
+
+    @property
+    def collector_us(self) -> float:
+        return self.collector / self.requests * 1e6
 
 
 @dataclass(frozen=True)
@@ -140,6 +148,7 @@ async def _lib(
     from aioubiwebhooks import Outcome, WebhooksSession, bulk
 
     specs = [webhook_spec(name) for name in names]
+    collector = CollectorClock().start()
     started_cpu, started = cpu_seconds(), asyncio.get_running_loop().time()
     outcomes: list[Outcome[Any, Any]] = []
     async with WebhooksSession(
@@ -161,12 +170,13 @@ async def _lib(
             outcomes += await session.bulk_delete(PROJECT, names, concurrency=concurrency)
         wall = asyncio.get_running_loop().time() - started
         cpu = cpu_seconds() - started_cpu
+        collected = collector.stop()
         if "delete" not in phases:  # not measured: the emulator keeps a bounded store
             await session.bulk_delete(PROJECT, names, concurrency=concurrency)
     failed = [o for o in outcomes if not o.ok or o.skipped]
     if failed:
         raise RuntimeError(f"{LIB}: {len(failed)} calls failed, first: {failed[0]}")
-    return Sample(len(phases) * len(names), wall, cpu)
+    return Sample(len(phases) * len(names), wall, cpu, collected)
 
 
 async def _workers(
@@ -201,6 +211,7 @@ async def _raw(
     json_headers = {**headers, "Content-Type": "application/json"}
     specs = {name: webhook_spec(name) for name in names}
     loop = asyncio.get_running_loop()
+    collector = CollectorClock().start()
     started_cpu, started = cpu_seconds(), loop.time()
     async with aiohttp.ClientSession(
         connector=_connector(ssl_context), timeout=aiohttp.ClientTimeout(total=TIMEOUT)
@@ -231,7 +242,10 @@ async def _raw(
         for phase in phases:
             await _workers(names, concurrency, calls[phase])
         sample = Sample(
-            len(phases) * len(names), loop.time() - started, cpu_seconds() - started_cpu
+            len(phases) * len(names),
+            loop.time() - started,
+            cpu_seconds() - started_cpu,
+            collector.stop(),
         )
         if "delete" not in phases:  # not measured: the emulator keeps a bounded store
             await _workers(names, concurrency, delete)
@@ -253,6 +267,7 @@ def _official(
     if tls is not None:
         config.ssl_ca_cert = str(tls.ca_path)
     specs = [webhook_spec(name) for name in names]
+    collector = CollectorClock().start()
     started_cpu, started = cpu_seconds(), time.perf_counter()
     client = ubiops.ApiClient(config, pool_threads=max(threads, 1))
     try:
@@ -272,7 +287,10 @@ def _official(
                 for result in results:
                     result.get(TIMEOUT)
         sample = Sample(
-            len(phases) * len(names), time.perf_counter() - started, cpu_seconds() - started_cpu
+            len(phases) * len(names),
+            time.perf_counter() - started,
+            cpu_seconds() - started_cpu,
+            collector.stop(),
         )
         if "delete" not in phases:  # not measured: the emulator keeps a bounded store
             for name in names:
@@ -320,11 +338,29 @@ class ThroughputResult:
     def cpu_us(self, name: str) -> float:
         return median([s.cpu_us for s in self.samples[name]])
 
-    def cpu_ratio(self, name: str, against: str) -> float:
-        """Median over rounds of the per-round ratio: both ran in the same round."""
+    def collector_us(self, name: str) -> float:
+        return median([s.collector_us for s in self.samples[name]])
+
+    def cpu_ratios(self, name: str, against: str) -> list[float]:
+        """The per-round ratios: both ran in the same round."""
         # Extra rounds run the aiohttp contenders only: pairs are taken by round index.
         pairs = zip(self.samples[name], self.samples[against], strict=False)
-        return median([a.cpu_us / b.cpu_us for a, b in pairs])
+        return [a.cpu_us / b.cpu_us for a, b in pairs]
+
+    def cpu_ratio(self, name: str, against: str) -> float:
+        """Median over rounds of the per-round ratio."""
+        return median(self.cpu_ratios(name, against))
+
+    def cpu_ratio_without_collector(self, name: str, against: str) -> float:
+        """Median per-round ratio with the cycle collector's time taken out of both sides."""
+        pairs = zip(self.samples[name], self.samples[against], strict=False)
+        return median(
+            [(a.cpu - a.collector) / (b.cpu - b.collector) for a, b in pairs if b.cpu > b.collector]
+        )
+
+    def cpu_ratio_interval(self, name: str, against: str) -> tuple[float, float]:
+        """A 95 % interval for that median (order statistics of the per-round ratios)."""
+        return median_interval(self.cpu_ratios(name, against))
 
     def best_official(self) -> str:
         """The official variant with the lowest CPU per request: the fairest baseline."""
@@ -342,6 +378,7 @@ class ThroughputResult:
                     name,
                     fmt(self.rate(name)),
                     fmt(self.cpu_us(name)),
+                    fmt(self.collector_us(name), 1),
                     fmt(self.cpu_ratio(name, RAW), 2),
                     fmt(self.cpu_ratio(name, OFFICIAL), 2) if self.samples.get(OFFICIAL) else "—",
                     fmt(self.rate(name) / self.rate(RAW), 2),
@@ -352,6 +389,7 @@ class ThroughputResult:
             "contender",
             "requests/s (median)",
             "client CPU µs/request (median)",
+            "of which the cycle collector",
             "CPU vs raw aiohttp",
             "CPU vs ubiops sequential",
             "rate vs raw aiohttp",
