@@ -14,6 +14,12 @@ The receiver runs three ways: in memory, with a SQLite journal (a fresh file per
 round) and with a Redis journal (a redis-server of its own per round, on loopback,
 no persistence; its CPU is not counted, only the receiving process's).
 
+A third server is the floor of any event stream: the bare handler that also parses
+each body (``json.loads``) and hands it through an ``asyncio.Queue`` to a consumer
+task, with no checks, typing, dedupe or acknowledgement body. What it costs over the
+bare handler is what yielding deliveries to ``async for`` costs at all; what the
+receiver costs over it is the receiver's own.
+
 ``python -m benchmarks.receiving [--count 20000] [--rounds 3] [--extra-rounds K]``
 """
 
@@ -45,7 +51,10 @@ RECEIVER = "WebhookReceiver + async for"
 SQLITE = "WebhookReceiver, SQLite journal"
 REDIS = "WebhookReceiver, Redis journal"
 BARE = "bare aiohttp handler"
-SERVERS = (RECEIVER, SQLITE, REDIS, BARE)
+QUEUED = "bare handler + json.loads + queue"
+SERVERS = (RECEIVER, SQLITE, REDIS, BARE, QUEUED)
+PAIRED = (RECEIVER, BARE, QUEUED)
+"""The servers the extra rounds run: the receiver, the bare handler and the floor between."""
 CONCURRENCY = 64
 SECRET = "Token bench-secret"
 TIMEOUT = 120.0
@@ -82,23 +91,23 @@ class ReceivingResult:
     def rate(self, name: str) -> float:
         return median([s.rate for s in self.samples[name]])
 
-    def _pairs(self, name: str) -> list[tuple[ReceiveSample, ReceiveSample]]:
-        """Samples of ``name`` and the bare handler from the same rounds (extra rounds run
-        only the in-memory receiver and the bare handler: pairs are taken by round index)."""
-        return list(zip(self.samples[name], self.samples[BARE], strict=False))
+    def _pairs(self, name: str, against: str = BARE) -> list[tuple[ReceiveSample, ReceiveSample]]:
+        """Samples of ``name`` and ``against`` from the same rounds (extra rounds run only
+        the :data:`PAIRED` servers: pairs are taken by round index)."""
+        return list(zip(self.samples[name], self.samples[against], strict=False))
 
     def rate_ratio(self, name: str = RECEIVER) -> float:
         return median([a.rate / b.rate for a, b in self._pairs(name)])
 
-    def cpu_ratios(self, name: str = RECEIVER) -> list[float]:
-        return [a.cpu_us / b.cpu_us for a, b in self._pairs(name)]
+    def cpu_ratios(self, name: str = RECEIVER, against: str = BARE) -> list[float]:
+        return [a.cpu_us / b.cpu_us for a, b in self._pairs(name, against)]
 
-    def cpu_ratio(self, name: str = RECEIVER) -> float:
-        return median(self.cpu_ratios(name))
+    def cpu_ratio(self, name: str = RECEIVER, against: str = BARE) -> float:
+        return median(self.cpu_ratios(name, against))
 
-    def cpu_ratio_interval(self, name: str = RECEIVER) -> tuple[float, float]:
+    def cpu_ratio_interval(self, name: str = RECEIVER, against: str = BARE) -> tuple[float, float]:
         """A 95 % interval for that median (order statistics of the per-round ratios)."""
-        return median_interval(self.cpu_ratios(name))
+        return median_interval(self.cpu_ratios(name, against))
 
     def cpu_us(self, name: str) -> float:
         return median([s.cpu_us for s in self.samples[name]])
@@ -155,6 +164,37 @@ async def _bare(run_sender: Callable[[str], Awaitable[int]], expected: int) -> i
     finally:
         await runner.cleanup()
     return expected - min(received, ok)
+
+
+async def _queued(run_sender: Callable[[str], Awaitable[int]], expected: int) -> int:
+    """The least an event stream does: the bare handler, plus parsing each body and
+    handing it through an ``asyncio.Queue`` to an ``async for``-style consumer task."""
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    seen: set[str] = set()
+    received = 0
+
+    async def acknowledge(request: web.BaseRequest) -> web.Response:
+        nonlocal received
+        queue.put_nowait(json.loads(await request.read()))
+        received += 1
+        return web.Response(status=200)
+
+    async def consume() -> None:
+        while len(seen) < expected:
+            seen.add((await queue.get())["request_id"])
+
+    consumer = asyncio.ensure_future(consume())
+    runner = web.ServerRunner(web.Server(acknowledge), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        ok = await run_sender(f"http://127.0.0.1:{runner.addresses[0][1]}/")
+        await asyncio.wait_for(consumer, TIMEOUT)
+    finally:
+        consumer.cancel()
+        await runner.cleanup()
+    return expected - min(len(seen), received, ok)
 
 
 async def _receiver(
@@ -266,6 +306,8 @@ async def _round(name: str, count: int, journal: str | None = None) -> ReceiveSa
 
     if name == BARE:
         lost = await _bare(run_sender, expected)
+    elif name == QUEUED:
+        lost = await _queued(run_sender, expected)
     else:
         lost = await _receiver(run_sender, expected, journal)
     seconds = time.perf_counter() - clock["start"]
@@ -281,10 +323,10 @@ def run(
     log: Callable[[str], None] = print,
     servers: tuple[str, ...] = SERVERS,
 ) -> ReceivingResult:
-    """Every server ``rounds`` times, then ``extra_rounds`` more of the in-memory receiver
-    and the bare handler only: their CPU ratio is the noisiest figure and gains most
-    from more pairs."""
-    pair = tuple(name for name in servers if name in (RECEIVER, BARE))
+    """Every server ``rounds`` times, then ``extra_rounds`` more of the in-memory receiver,
+    the bare handler and the floor between (:data:`PAIRED`) only: their CPU ratios are
+    the noisiest figures and gain most from more pairs."""
+    pair = tuple(name for name in servers if name in PAIRED)
     schedule = [servers] * rounds + [pair] * extra_rounds
     result = ReceivingResult(count, len(schedule), {name: [] for name in servers})
     for round_index, group in enumerate(schedule):
@@ -307,13 +349,15 @@ def main() -> None:
         "--extra-rounds",
         type=int,
         default=0,
-        help="more rounds of the in-memory receiver and the bare handler only",
+        help="more rounds of the in-memory receiver, the bare handler and the queued one only",
     )
     parser.add_argument(
-        "--no-journals", action="store_true", help="only the in-memory receiver and the bare one"
+        "--no-journals",
+        action="store_true",
+        help="only the in-memory receiver, the bare handler and the queued one",
     )
     args = parser.parse_args()
-    servers = (RECEIVER, BARE) if args.no_journals else SERVERS
+    servers = PAIRED if args.no_journals else SERVERS
     result = run(args.count, args.rounds, extra_rounds=args.extra_rounds, servers=servers)
     print(result.to_markdown())
 

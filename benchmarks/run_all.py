@@ -534,6 +534,9 @@ def _receiver_caveat(receive: receiving.ReceivingResult) -> str:
     bare = receive.cpu_us(receiving.BARE)
     lib = receive.cpu_us(receiving.RECEIVER)
     sender = receive.sender_cpu_us(receiving.BARE)
+    floor = receive.cpu_us(receiving.QUEUED)
+    floor_low, floor_high = receive.cpu_ratio_interval(receiving.QUEUED)
+    own_low, own_high = receive.cpu_ratio_interval(receiving.RECEIVER, receiving.QUEUED)
     return _reflow(f"""**The rate is sender-bound.** The sender process spent {fmt(sender)} µs
 of CPU per delivery (median, in the rounds against the bare handler), {_compared(sender, bare)}
 the bare handler's {fmt(bare)} µs and {_compared(sender, lib)} the receiver's {fmt(lib)} µs.
@@ -546,7 +549,16 @@ about the sender than about the server. The fair comparison is the receiving
 process's CPU per delivery: {fmt(lib)} µs for `WebhookReceiver` + `async for`
 against {fmt(bare)} µs for the bare handler, **{receive.cpu_ratio():.2f}x** (median of
 per-round ratios). Were the server the bottleneck, a rate of 70 % would mean at
-most {1 / 0.7:.2f}x the bare handler's CPU: the second target row for 5.""")
+most {1 / 0.7:.2f}x the bare handler's CPU: the second target row for 5.
+
+**What any event stream costs.** The floor server (parse, queue, consumer task) took
+{fmt(floor)} µs, **{receive.cpu_ratio(receiving.QUEUED):.2f}x** the bare handler's (95 %
+interval {floor_low:.2f}-{floor_high:.2f}), against the {1 / 0.7:.2f}x the target allows:
+that is what parsing each delivery and handing it to another task cost at all.
+Against that floor the receiver took
+**{receive.cpu_ratio(receiving.RECEIVER, receiving.QUEUED):.2f}x** (95 % interval
+{own_low:.2f}-{own_high:.2f}) for its own work: the secret check and the other limits,
+typed events, dedupe by request id, the history and the stats.""")
 
 
 def _report(
@@ -713,9 +725,14 @@ by element is worth.
 
 {parse.to_markdown()}
 
-## 5. The event stream ({receive.count:,} deliveries per server and round, {receive.rounds} rounds)
+## 5. The event stream ({receive.count:,} deliveries per server and round)
 
 Sender: a separate process with aiohttp, {receiving.CONCURRENCY} deliveries in flight.
+{s.receive_rounds} rounds of every server, then {s.receive_extra_rounds} more of the in-memory
+receiver, the bare handler and the bare handler that parses and queues (ratios pair
+samples of the same round). That last one is the floor of any event stream: each body
+parsed with `json.loads` and handed through an `asyncio.Queue` to a consumer task, with
+no checks, typed events, dedupe or acknowledgement body.
 
 {receive.to_markdown()}
 
