@@ -243,6 +243,31 @@ def test_wrong_type_is_400_naming_the_field(value: Any) -> None:
     assert "must be a string" in error.message
 
 
+_TEXT_KEYS = ("id", "name", "version_id", "version_name")
+
+
+@pytest.mark.parametrize(
+    ("object_type", "field"),
+    [
+        *((kind, f"{kind}_{key}") for kind in ("deployment", "pipeline") for key in _TEXT_KEYS),
+        ("deployment", "request_id"),
+        ("deployment", "status"),
+        ("pipeline", "text"),
+        ("experiment", "experiment_name"),  # an unknown event's keys follow its prefix too
+    ],
+)
+def test_every_text_key_of_the_wrong_type_is_refused_by_name(object_type: str, field: str) -> None:
+    error = rejected(parse, payload(object_type, **{field: 7}))
+    assert (error.status, error.field) == (400, field)
+    assert error.message == f"{field}: must be a string, got number"
+
+
+def test_of_several_keys_of_the_wrong_type_the_first_in_order_is_named() -> None:
+    body = payload(text=False, status=["x"], deployment_version_name=1, deployment_name={})
+    assert rejected(parse, body).field == "deployment_name"
+    assert rejected(parse, payload(text=False, status=["x"])).field == "status"
+
+
 def test_keys_of_another_object_type_are_kept_as_extra() -> None:
     event = parse(payload("deployment", event="pipeline_request_started"))
     assert isinstance(event, PipelineEvent)
