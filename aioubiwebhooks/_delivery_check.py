@@ -223,6 +223,7 @@ def _optional_text(data: Mapping[str, Any], field: str) -> str | None:
     )
 
 
+_KNOWN_EVENTS: Final[Mapping[str, EventType]] = {member.value: member for member in EventType}
 _VARIANTS: Final[Mapping[ObjectType, type[WebhookEvent]]] = {
     ObjectType.DEPLOYMENT: DeploymentEvent,
     ObjectType.PIPELINE: PipelineEvent,
@@ -240,22 +241,6 @@ def _object_keys(prefix: str) -> tuple[str, str, str, str]:
     return keys
 
 
-_KNOWN_EVENTS: Final[
-    Mapping[str, tuple[EventType, type[WebhookEvent], tuple[str, str, str, str]]]
-] = {
-    member.value: (
-        member,
-        _VARIANTS[member.object_type],
-        _object_keys(member.object_type.value),
-    )
-    for member in EventType
-}
-"""Each known event's name: the member, its event class and its object keys, in one look."""
-
-_TEXT_FIELDS: Final = ("request_id", "status", "text")
-"""The text keys every event may carry, after its four object keys."""
-
-
 def parse_delivery(
     body: bytes, *, headers: CIMultiDictProxy[str], received_at: datetime
 ) -> WebhookEvent:
@@ -270,42 +255,28 @@ def parse_delivery(
     data = _decode_object(body)
     name = _required_text(data, "event")
     known = _KNOWN_EVENTS.get(name)
-    event: EventType | str
     if known is not None:
-        event, kind, keys = known
+        object_type: ObjectType | str = known.object_type
+        kind = _VARIANTS[known.object_type]
+        prefix = known.object_type.value
     else:
-        event, object_type = name, object_type_of(name)
+        object_type = object_type_of(name)
         kind = _VARIANTS[object_type] if isinstance(object_type, ObjectType) else WebhookEvent
-        keys = _object_keys(str(object_type))
-    get = data.get
-    id_key, name_key, version_id_key, version_name_key = keys
-    object_id, object_name = get(id_key), get(name_key)
-    version_id, version_name = get(version_id_key), get(version_name_key)
-    request_id, status, text = get("request_id"), get("status"), get("text")
-    if not (
-        (object_id is None or type(object_id) is str)
-        and (object_name is None or type(object_name) is str)
-        and (version_id is None or type(version_id) is str)
-        and (version_name is None or type(version_name) is str)
-        and (request_id is None or type(request_id) is str)
-        and (status is None or type(status) is str)
-        and (text is None or type(text) is str)
-    ):
-        for field in (*keys, *_TEXT_FIELDS):  # the first that does not fit, named
-            _optional_text(data, field)
+        prefix = str(object_type)
+    id_key, name_key, version_id_key, version_name_key = _object_keys(prefix)
     return _filled(
         kind,
         (
-            event,
-            object_id,
-            object_name,
-            version_id,
-            version_name,
-            request_id,
-            status,
-            text,
+            known if known is not None else name,
+            _optional_text(data, id_key),
+            _optional_text(data, name_key),
+            _optional_text(data, version_id_key),
+            _optional_text(data, version_name_key),
+            _optional_text(data, "request_id"),
+            _optional_text(data, "status"),
+            _optional_text(data, "text"),
             received_at,
-            get("result"),
+            data.get("result"),
             "result" in data,
             body,
             headers,

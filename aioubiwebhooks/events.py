@@ -117,11 +117,7 @@ class WebhookEvent:
     @property
     def event_name(self) -> str:
         """The event as a plain string, known or not (``deployment_request_completed``)."""
-        event = self.event
-        if isinstance(event, EventType):
-            name: str = event._value_  # ``.value`` is a property: read on every delivery
-            return name
-        return event
+        return self.event.value if isinstance(self.event, EventType) else self.event
 
     def payload(self) -> dict[str, Any]:
         """The whole decoded body, unknown keys included (the API may send more than we type)."""
