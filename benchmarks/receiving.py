@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,6 +146,21 @@ class ReceivingResult:
         return markdown_table(header, rows)
 
 
+@contextlib.asynccontextmanager
+async def _serving(
+    handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[str]:
+    """``handler`` as a bare aiohttp server on a free loopback port; yields its URL."""
+    runner = web.ServerRunner(web.Server(handler), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    finally:
+        await runner.cleanup()
+
+
 async def _bare(run_sender: Callable[[str], Awaitable[int]], expected: int) -> int:
     received = 0
 
@@ -155,14 +170,8 @@ async def _bare(run_sender: Callable[[str], Awaitable[int]], expected: int) -> i
         received += 1
         return web.Response(status=200)
 
-    runner = web.ServerRunner(web.Server(acknowledge), access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        ok = await run_sender(f"http://127.0.0.1:{runner.addresses[0][1]}/")
-    finally:
-        await runner.cleanup()
+    async with _serving(acknowledge) as url:
+        ok = await run_sender(url)
     return expected - min(received, ok)
 
 
@@ -184,16 +193,12 @@ async def _queued(run_sender: Callable[[str], Awaitable[int]], expected: int) ->
             seen.add((await queue.get())["request_id"])
 
     consumer = asyncio.ensure_future(consume())
-    runner = web.ServerRunner(web.Server(acknowledge), access_log=None)
-    await runner.setup()
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        ok = await run_sender(f"http://127.0.0.1:{runner.addresses[0][1]}/")
-        await asyncio.wait_for(consumer, TIMEOUT)
+        async with _serving(acknowledge) as url:
+            ok = await run_sender(url)
+            await asyncio.wait_for(consumer, TIMEOUT)
     finally:
         consumer.cancel()
-        await runner.cleanup()
     return expected - min(len(seen), received, ok)
 
 
