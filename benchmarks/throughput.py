@@ -341,11 +341,14 @@ class ThroughputResult:
     def collector_us(self, name: str) -> float:
         return median([s.collector_us for s in self.samples[name]])
 
+    def _pairs(self, name: str, against: str) -> list[tuple[Sample, Sample]]:
+        """Samples of ``name`` and ``against`` from the same rounds."""
+        # Extra rounds run the aiohttp contenders only: pairs are taken by round index.
+        return list(zip(self.samples[name], self.samples[against], strict=False))
+
     def cpu_ratios(self, name: str, against: str) -> list[float]:
         """The per-round ratios: both ran in the same round."""
-        # Extra rounds run the aiohttp contenders only: pairs are taken by round index.
-        pairs = zip(self.samples[name], self.samples[against], strict=False)
-        return [a.cpu_us / b.cpu_us for a, b in pairs]
+        return [a.cpu_us / b.cpu_us for a, b in self._pairs(name, against)]
 
     def cpu_ratio(self, name: str, against: str) -> float:
         """Median over rounds of the per-round ratio."""
@@ -353,9 +356,12 @@ class ThroughputResult:
 
     def cpu_ratio_without_collector(self, name: str, against: str) -> float:
         """Median per-round ratio with the cycle collector's time taken out of both sides."""
-        pairs = zip(self.samples[name], self.samples[against], strict=False)
         return median(
-            [(a.cpu - a.collector) / (b.cpu - b.collector) for a, b in pairs if b.cpu > b.collector]
+            [
+                (a.cpu - a.collector) / (b.cpu - b.collector)
+                for a, b in self._pairs(name, against)
+                if b.cpu > b.collector
+            ]
         )
 
     def cpu_ratio_interval(self, name: str, against: str) -> tuple[float, float]:
