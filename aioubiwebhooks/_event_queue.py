@@ -7,8 +7,11 @@ senders down instead of losing events. ``close`` refuses new items at once (wait
 queued before it, too, raises :class:`QueueClosed`. ``remove`` takes one item out of
 the middle (an event ``wait_for`` consumed), which frees its room.
 
-The waiting is anyio's: room is a :class:`anyio.Semaphore` (first come, first
-served, and a cancelled waiter hands its turn on), new items an :class:`anyio.Event`.
+Room is an :class:`anyio.Semaphore` (first come, first served, and a cancelled
+waiter hands its turn on). New items are signalled by an :class:`asyncio.Event`: the
+queue serves the receiver, which runs on aiohttp and so only on asyncio, and a
+consumer that keeps up waits once per delivery; making an ``anyio.Event`` costs
+about seven times as much (it looks up the running backend each time).
 An anyio memory object stream would not do: it cannot give up an item in the
 middle, and a sender waiting on a closed stream still delivers its item. Neither
 the fast path of ``put`` nor of ``get`` awaits anything when it need not wait.
@@ -16,6 +19,7 @@ the fast path of ``put`` nor of ``get`` awaits anything when it need not wait.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from typing import Generic, TypeVar
 
@@ -39,7 +43,7 @@ class ClosableQueue(Generic[_T]):
         self._maxsize = maxsize
         self._items: deque[_T] = deque()
         self._room = anyio.Semaphore(maxsize)
-        self._arrived: anyio.Event | None = None  # created by the first getter that waits
+        self._arrived: asyncio.Event | None = None  # created by the first getter that waits
         self._held: set[anyio.CancelScope] = set()  # putters waiting for room
         self._closed = False
         self._high_water = 0
@@ -123,7 +127,7 @@ class ClosableQueue(Generic[_T]):
             if self._closed:
                 raise QueueClosed("queue is closed and drained")
             if self._arrived is None:
-                self._arrived = anyio.Event()
+                self._arrived = asyncio.Event()
             await self._arrived.wait()
         item = self._items.popleft()
         self._room.release()
