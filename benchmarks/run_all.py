@@ -540,6 +540,9 @@ def _receiver_caveat(receive: receiving.ReceivingResult) -> str:
     floor = receive.cpu_us(receiving.QUEUED)
     floor_low, floor_high = receive.cpu_ratio_interval(receiving.QUEUED)
     own_low, own_high = receive.cpu_ratio_interval(receiving.RECEIVER, receiving.QUEUED)
+    lean = receive.cpu_us(receiving.LEAN)
+    lean_low, lean_high = receive.cpu_ratio_interval(receiving.LEAN)
+    kept_low, kept_high = receive.cpu_ratio_interval(receiving.RECEIVER, receiving.LEAN)
     return _reflow(f"""**The rate is sender-bound.** The sender process spent {fmt(sender)} µs
 of CPU per delivery (median, in the rounds against the bare handler), {_compared(sender, bare)}
 the bare handler's {fmt(bare)} µs and {_compared(sender, lib)} the receiver's {fmt(lib)} µs.
@@ -561,7 +564,19 @@ that is what parsing each delivery and handing it to another task cost at all.
 Against that floor the receiver took
 **{receive.cpu_ratio(receiving.RECEIVER, receiving.QUEUED):.2f}x** (95 % interval
 {own_low:.2f}-{own_high:.2f}) for its own work: the secret check and the other limits,
-typed events, dedupe by request id, the history and the stats.""")
+typed events, dedupe by request id, the history and the stats.
+
+**What keeping recent deliveries costs.** The receiver that keeps little
+(`max_history={receiving.LEAN_SETTINGS["max_history"]}`,
+`max_dedupe={receiving.LEAN_SETTINGS["max_dedupe"]}`) took {fmt(lean)} µs,
+**{receive.cpu_ratio(receiving.LEAN):.2f}x** the bare handler's (95 % interval
+{lean_low:.2f}-{lean_high:.2f}); with its defaults the receiver took
+**{receive.cpu_ratio(receiving.RECEIVER, receiving.LEAN):.2f}x** that (95 % interval
+{kept_low:.2f}-{kept_high:.2f}). The same work is done for each delivery either way;
+the defaults keep the last 1,000 events (`events`, the look-back of `wait_for`) and
+10,000 dedupe keys, so each delivery's memory lives on for thousands more: the
+caches cycle through megabytes and the cycle collector has more to scan. A
+receiver that needs neither can keep less (`docs/performance.md`).""")
 
 
 def _report(
@@ -732,10 +747,11 @@ by element is worth.
 
 Sender: a separate process with aiohttp, {receiving.CONCURRENCY} deliveries in flight.
 {s.receive_rounds} rounds of every server, then {s.receive_extra_rounds} more of the in-memory
-receiver, the bare handler and the bare handler that parses and queues (ratios pair
+receivers, the bare handler and the bare handler that parses and queues (ratios pair
 samples of the same round). That last one is the floor of any event stream: each body
 parsed with `json.loads` and handed through an `asyncio.Queue` to a consumer task, with
-no checks, typed events, dedupe or acknowledgement body.
+no checks, typed events, dedupe or acknowledgement body. The receiver that keeps
+little is the in-memory receiver with a history of one event and 64 dedupe keys.
 
 {receive.to_markdown()}
 
