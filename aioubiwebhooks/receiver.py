@@ -56,8 +56,8 @@ from ._delivery_check import (
     check_route,
     check_secret,
     parse_delivery,
-    redact_headers,
 )
+from ._header_copies import HeaderCopies
 from ._inbox import REFUSALS, BaseInbox, Inbox, InboxClosed, ReceiverStats, Verdict
 from ._lifecycle import AsyncStarting
 from .errors import EventTimeoutError, ReceiverClosedError
@@ -231,7 +231,8 @@ class WebhookReceiver(AsyncStarting):
             raise ValueError("shutdown_timeout must not be negative")
         self._max_waiting = max_waiting
         self._in_flight = 0  # deliveries past the checks whose event is not yet stored
-        self._hidden_header = secret_header if secret is not None else None
+        # the events of deliveries with the same head share one copy of their headers
+        self._header_copies = HeaderCopies(secret_header if secret is not None else None)
         self._max_connections = max_connections
         self._head_timeout = head_timeout
         self._keepalive_timeout = keepalive_timeout
@@ -441,7 +442,7 @@ class WebhookReceiver(AsyncStarting):
             try:
                 event = parse_delivery(
                     await self._read_body(request),
-                    headers=redact_headers(request.headers, self._hidden_header),
+                    headers=self._header_copies.redacted(request.raw_headers, request.headers),
                     received_at=received_at,
                 )
                 verdict = await self._inbox.offer(event)

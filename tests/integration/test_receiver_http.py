@@ -134,6 +134,22 @@ async def test_deliveries_become_typed_events(
     assert SECRET not in repr(event)
 
 
+async def test_events_of_deliveries_with_the_same_head_share_their_headers(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with WebhookReceiver(secret=SECRET) as receiver:
+        same = {"Authorization": SECRET, "X-Custom": "kept"}
+        for request_id in ("r-1", "r-2"):  # same length: the same head, byte for byte
+            assert (await post(http, receiver.url, payload(request_id=request_id), same))[0] == 200
+        other = {"Authorization": SECRET, "X-Custom": "other"}
+        assert (await post(http, receiver.url, payload(request_id="r-3"), other))[0] == 200
+        first, second, third = [await next_event(receiver) for _ in range(3)]
+    assert second.headers is first.headers
+    assert third.headers is not first.headers
+    assert (first.headers["X-Custom"], third.headers["X-Custom"]) == ("kept", "other")
+    assert first.headers["Authorization"] == third.headers["Authorization"] == HIDDEN
+
+
 async def test_redeliveries_are_acknowledged_but_yielded_once(http: aiohttp.ClientSession) -> None:
     async with WebhookReceiver() as receiver:
         answers = [await post(http, receiver.url, payload(request_id="r")) for _ in range(3)]
