@@ -277,9 +277,9 @@ def _targets(
     low, high = receive.cpu_ratio_interval()
     rows.append(
         [
-            f"5. the same by CPU: receiving CPU/delivery <= 1/0.7 = {1 / 0.7:.2f}x the bare "
+            f"5. the same by CPU: receiving CPU/delivery <= 1/0.7 = {1 / 0.7:.3f}x the bare "
             "handler's (the fair comparison on 2 cores)",
-            f"{cpu_ratio:.2f}x (95 % interval {low:.2f}-{high:.2f}; "
+            f"{cpu_ratio:.3f}x (95 % interval {low:.2f}-{high:.2f}; "
             f"{fmt(receive.cpu_us(receiving.RECEIVER))} vs "
             f"{fmt(receive.cpu_us(receiving.BARE))} µs, {len(receive.cpu_ratios())} rounds)",
             _verdict(cpu_ratio <= 1 / 0.7),
@@ -553,9 +553,9 @@ needs up to that much CPU per delivery reaches about the bare handler's rate
 however much more it spends than the bare handler, so the rate ratio says more
 about the sender than about the server. The fair comparison is the receiving
 process's CPU per delivery: {fmt(lib)} µs for `WebhookReceiver` + `async for`
-against {fmt(bare)} µs for the bare handler, **{receive.cpu_ratio():.2f}x** (median of
+against {fmt(bare)} µs for the bare handler, **{receive.cpu_ratio():.3f}x** (median of
 per-round ratios). Were the server the bottleneck, a rate of 70 % would mean at
-most {1 / 0.7:.2f}x the bare handler's CPU: the second target row for 5.
+most {1 / 0.7:.3f}x the bare handler's CPU: the second target row for 5.
 
 **What any event stream costs.** The floor server (parse, queue, consumer task) took
 {fmt(floor)} µs, **{receive.cpu_ratio(receiving.QUEUED):.2f}x** the bare handler's (95 %
