@@ -1,5 +1,6 @@
 """The interval the benchmarks give for a median ratio: order statistics that enclose the
-true median with at least the asked confidence, and no wider than that needs."""
+true median with at least the asked confidence, and no wider than that needs; and what
+the report says from where such an interval lies against 1."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 
 import pytest
 
+from benchmarks import run_all
 from benchmarks._common import CollectorClock, median_interval
 
 
@@ -57,3 +59,17 @@ def test_the_collector_clock_counts_a_collection_and_stops_counting() -> None:
     gc.collect()
     assert clock.seconds == counted
     assert clock._tick not in gc.callbacks
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "says"),
+    [
+        (1.02, 1.20, "That cost CPU in this run"),
+        (0.90, 1.05, "no CPU that could be told from the noise"),
+        (0.85, 0.98, "the difference is noise"),
+    ],
+)
+def test_the_report_reads_what_keeping_costs_from_the_interval(
+    low: float, high: float, says: str
+) -> None:
+    assert says in run_all._keeping_verdict(low, high)
