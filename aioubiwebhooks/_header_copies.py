@@ -2,11 +2,10 @@
 
 Every delivery of a webhook repeats the same headers: the sender's, the webhook's own
 and the secret. An event holds its delivery's headers (the secret hidden), and a copy
-of its own per event would take about half of the event's memory. The receiver keeps
-its last ``max_history`` events, so repeats cost CPU too: every delivery then cycles
-through more memory. Equal raw heads (the bytes as received) decode to equal headers,
-so events whose heads are byte for byte the same can share one copy; a head that
-differs in any byte, even only in ``Content-Length``, gets its own.
+of its own per event takes about a third of a kept event's memory; the receiver keeps
+its last ``max_history`` events. Equal raw heads (the bytes as received) decode to
+equal headers, so events whose heads are byte for byte the same can share one copy;
+a head that differs in any byte, even only in ``Content-Length``, gets its own.
 
 Bounded: at most ``limit`` heads are remembered, and all are forgotten once that many
 are. The keys hold the raw head, secret header included; only deliveries that passed

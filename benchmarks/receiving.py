@@ -22,8 +22,9 @@ receiver costs over it is the receiver's own.
 
 One more receiver keeps little: ``max_history=1`` and ``max_dedupe=64`` instead of
 the 1,000 events and 10,000 dedupe keys it keeps by default. The gap between the
-two is what keeping recent deliveries costs per delivery (memory the caches must
-cycle through, objects for the cycle collector), not work done for each one.
+two is what keeping recent deliveries costs per delivery, if anything (memory for
+the caches to cycle through, objects for the cycle collector to scan), not work done
+for each one.
 
 ``python -m benchmarks.receiving [--count 20000] [--rounds 3] [--extra-rounds K]``
 """
