@@ -163,16 +163,35 @@ CLIENT_CPU_TARGET = 1.15
 
 
 def _cpu_row(label: str, calls: throughput.ThroughputResult) -> list[str]:
-    """The 1.15x target on one create + get run, with a 95 % interval for its median."""
-    vs_raw = calls.cpu_ratio(throughput.LIB, throughput.RAW)
-    low, high = calls.cpu_ratio_interval(throughput.LIB, throughput.RAW)
+    """The 1.15x target on one create + get run, with a 95 % interval for its median and
+    the floor that returning typed results sets (raw aiohttp doing only that)."""
+    lib, raw, typed = throughput.LIB, throughput.RAW, throughput.RAW_TYPED
+    vs_raw = calls.cpu_ratio(lib, raw)
+    low, high = calls.cpu_ratio_interval(lib, raw)
+    floor = calls.cpu_ratio(typed, raw)
+    floor_low, floor_high = calls.cpu_ratio_interval(typed, raw)
     return [
         f"1. client CPU/request <= {CLIENT_CPU_TARGET}x raw aiohttp (create + get, {label})",
         f"{vs_raw:.2f}x (95 % interval {low:.2f}-{high:.2f}; "
-        f"{fmt(calls.cpu_us(throughput.LIB))} vs {fmt(calls.cpu_us(throughput.RAW))} µs, "
-        f"{calls.rounds} rounds)",
-        _verdict(vs_raw <= CLIENT_CPU_TARGET),
+        f"{fmt(calls.cpu_us(lib))} vs {fmt(calls.cpu_us(raw))} µs, "
+        f"{calls.rounds} rounds); raw aiohttp returning the same typed results: "
+        f"{floor:.2f}x ({floor_low:.2f}-{floor_high:.2f}), the library "
+        f"{calls.cpu_ratio(lib, typed):.2f}x of that",
+        _client_cpu_verdict(vs_raw, floor_low),
     ]
+
+
+def _client_cpu_verdict(vs_raw: float, floor_low: float) -> str:
+    """Met, missed, or missed with the bar shown wrong: when even raw aiohttp returning
+    typed results (the lower end of its interval) costs more than the bar allows."""
+    if vs_raw <= CLIENT_CPU_TARGET:
+        return _verdict(True)
+    if floor_low > CLIENT_CPU_TARGET:
+        return (
+            "**missed; the bar proves wrong in this run**: raw aiohttp returning typed "
+            "results costs more by itself"
+        )
+    return _verdict(False)
 
 
 def _targets(
@@ -486,10 +505,27 @@ requests taking no time, {waiting_model.POINTS:,} evenly spaced pending times):
 
 
 def _client_cpu_explained(
-    http: throughput.ThroughputResult, tls: throughput.ThroughputResult
+    http: throughput.ThroughputResult,
+    tls: throughput.ThroughputResult,
+    loaded: throughput.ThroughputResult,
 ) -> str:
     """Where the library's CPU beyond raw aiohttp goes, from this run's numbers."""
-    lib, raw, kept = throughput.LIB, throughput.RAW, throughput.RAW_KEPT
+    lib, raw, kept, typed = (
+        throughput.LIB,
+        throughput.RAW,
+        throughput.RAW_KEPT,
+        throughput.RAW_TYPED,
+    )
+
+    def split(calls: throughput.ThroughputResult) -> str:
+        floor_low, floor_high = calls.cpu_ratio_interval(typed, raw)
+        own_low, own_high = calls.cpu_ratio_interval(lib, typed)
+        return (
+            f"{calls.cpu_ratio(typed, raw):.2f}x raw aiohttp ({floor_low:.2f}-{floor_high:.2f}) "
+            f"and the library {calls.cpu_ratio(lib, typed):.2f}x that "
+            f"({own_low:.2f}-{own_high:.2f})"
+        )
+
     budget = (CLIENT_CPU_TARGET - 1) * http.cpu_us(raw)
     extra_collector = http.collector_us(lib) - http.collector_us(raw)
     kept_extra = http.collector_us(kept) - http.collector_us(raw)
@@ -515,6 +551,17 @@ From this run, plain HTTP unless said otherwise:
   and {tls.cpu_ratio(kept, raw):.2f}x over TLS; the library cost
   {http.cpu_ratio(lib, kept):.2f}x and {tls.cpu_ratio(lib, kept):.2f}x raw aiohttp keeping
   its answers.
+- Returning typed results is part of the product: a bulk call gives back an `Outcome`
+  per item holding a `WebhookDetail`. Raw aiohttp doing that and nothing more (each
+  answer read by the library's decoder, kept in an `Outcome`; no input checks, pacing
+  or retries) is the floor for any client that returns typed results. Over HTTP it
+  cost {split(http)}; over TLS {split(tls)}; on the loaded machine {split(loaded)}
+  (medians of per-round ratios, 95 % intervals). The first factor is what returning
+  typed results costs; the second is the library's own duties. Where the first alone
+  reaches {CLIENT_CPU_TARGET}x, the bar leaves nothing for checking input, pacing and
+  retrying. The decoder is no slow stand-in: building the same model unchecked from
+  the standard library's `json` took 7.5 µs an answer against 5.4 µs (measured apart,
+  2026-12-02).
 - Measured apart (create + get over `MockTransport`, cProfile; 2026-12-02): the library's
   own code costs about 24 µs a request. The pacer about 3.6 (taking and giving back a
   slot 2.0, reading the headers 1.6), building the `WebhookDetail` about 4.5 plus 1.1 for
@@ -689,7 +736,9 @@ aiohttp through its connector, the official client as `ssl_ca_cert`.
 
 Only the aiohttp-based clients, only the two calls the target names, the library at
 concurrency 64 as above. "Answers kept" is raw aiohttp keeping every parsed answer
-until its run ends, as a client that hands results back does. "Of which the cycle
+until its run ends, as a client that hands results back does; "typed results kept"
+reads each answer with the library's decoder into a `WebhookDetail` and keeps it in an
+`Outcome`, as a bulk call returns it. "Of which the cycle
 collector" is the time `gc.callbacks` saw the collector run during the measured calls,
 per request. The 95 % intervals in the targets table are those of the median per-round
 ratio (order statistics, no assumption about the spread).
@@ -710,7 +759,7 @@ along (the machine has two):
 The official client opens a new `requests.Session` (so a new TCP and TLS
 connection) for every call; the aiohttp clients keep their connections.
 
-{_client_cpu_explained(http_create_get, tls_create_get)}
+{_client_cpu_explained(http_create_get, tls_create_get, loaded_create_get)}
 
 ### Throughput against concurrency (N = {sweep.n}, {sweep.rounds} rounds)
 
@@ -812,7 +861,7 @@ def main(argv: list[str] | None = None) -> int:
             s.cpu_rounds,
             tls=tls_used,
             phases=("create", "get"),
-            kinds=("lib", "raw", "raw_kept"),
+            kinds=("lib", "raw", "raw_kept", "raw_typed"),
             log=log,
         )
     log("2/6 client CPU of create + get, HTTP, a second process loading the machine")
@@ -821,7 +870,7 @@ def main(argv: list[str] | None = None) -> int:
         s.cpu_rounds,
         tls=False,
         phases=("create", "get"),
-        kinds=("lib", "raw"),
+        kinds=("lib", "raw", "raw_typed"),
         load=1,
         log=log,
     )

@@ -13,6 +13,11 @@ run are reported.
   ends, as a client handing its results back does (the library's bulk calls return
   one per item). Not run by default (``--contenders raw_kept``); it shows what keeping
   results costs a client, apart from its own code;
+- ``raw aiohttp, typed results kept``: raw aiohttp again, but each answer is read by the
+  library's own decoder into a ``WebhookDetail`` and kept in an ``Outcome``, as a bulk
+  call returns it. Not run by default (``--contenders raw_typed``); it is the floor for
+  any aiohttp client that returns typed results per item, without checking input,
+  pacing or retrying;
 - ``ubiops sequential`` and ``ubiops pool_threads=K``: the official client, one call
   at a time, or with ``async_req=True`` on a thread pool.
 
@@ -77,9 +82,12 @@ TIMEOUT = 60.0
 LIB = "aioubiwebhooks"
 RAW = "raw aiohttp"
 RAW_KEPT = "raw aiohttp, answers kept"
+RAW_TYPED = "raw aiohttp, typed results kept"
 OFFICIAL = "ubiops sequential"
 PHASES = ("create", "get", "delete")
-KINDS = ("lib", "raw", "raw_kept", "official")
+KINDS = ("lib", "raw", "raw_kept", "raw_typed", "official")
+RAW_KINDS = ("raw", "raw_kept", "raw_typed")
+"""Raw aiohttp, keeping nothing, the parsed JSON, or typed results."""
 DEFAULT_KINDS = ("lib", "raw", "official")
 
 
@@ -124,6 +132,7 @@ def contenders(concurrency: int = CONCURRENCY, pool_threads: int = POOL_THREADS)
         Contender(LIB, "lib", concurrency),
         Contender(RAW, "raw", concurrency),
         Contender(RAW_KEPT, "raw_kept", concurrency),
+        Contender(RAW_TYPED, "raw_typed", concurrency),
         Contender(OFFICIAL, "official", 1),
         Contender(official_pool(pool_threads), "official", pool_threads),
     ]
@@ -191,8 +200,18 @@ async def _workers(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-def _drop(answer: Any) -> None:
-    """Where raw aiohttp's parsed answers go when it keeps none."""
+def _answer_handler(kind: str, kept: list[Any]) -> Callable[[Any, bytes], None]:
+    """What raw aiohttp does with an item's answer body: parse it as JSON and drop it
+    (``raw``), keep the parsed JSON (``raw_kept``), or keep what a bulk call of the
+    library returns for it, an ``Outcome`` holding a ``WebhookDetail`` (``raw_typed``)."""
+    if kind == "raw":
+        return lambda item, body: json.loads(body)
+    if kind == "raw_kept":
+        return lambda item, body: kept.append(json.loads(body))
+    from aioubiwebhooks import Outcome, _wire
+
+    read = _wire.SharedHeaders().webhook  # as WebhooksSession reads each answer
+    return lambda item, body: kept.append(Outcome(item, value=read(_wire.decode_json(body))))
 
 
 async def _raw(
@@ -202,11 +221,11 @@ async def _raw(
     ssl_context: ssl.SSLContext | None,
     phases: Sequence[str],
     *,
-    keep: bool = False,
+    kind: str = "raw",
 ) -> Sample:
     api = f"{base_url}/v2.1/projects/{PROJECT}/webhooks"
     kept: list[Any] = []
-    answers = kept.append if keep else _drop
+    answer_read = _answer_handler(kind, kept)
     headers = {"Authorization": TOKEN}
     json_headers = {**headers, "Content-Type": "application/json"}
     specs = {name: webhook_spec(name) for name in names}
@@ -218,19 +237,20 @@ async def _raw(
     ) as session:
 
         async def create(name: str) -> None:
-            body = json.dumps(specs[name]).encode()
+            spec = specs[name]
+            body = json.dumps(spec).encode()
             async with session.post(api, data=body, headers=json_headers) as answer:
                 data = await answer.read()
                 if answer.status != 201:
                     raise RuntimeError(f"{RAW}: create answered {answer.status}")
-            answers(json.loads(data))
+            answer_read(spec, data)
 
         async def get(name: str) -> None:
             async with session.get(f"{api}/{name}", headers=headers) as answer:
                 data = await answer.read()
                 if answer.status != 200:
                     raise RuntimeError(f"{RAW}: get answered {answer.status}")
-            answers(json.loads(data))
+            answer_read(name, data)
 
         async def delete(name: str) -> None:
             async with session.delete(f"{api}/{name}", headers=headers) as answer:
@@ -311,10 +331,9 @@ def measure(
     ssl_context = tls.client_context() if tls is not None else None
     if contender.kind == "lib":
         return asyncio.run(_lib(base_url, names, contender.concurrency, ssl_context, phases))
-    if contender.kind in ("raw", "raw_kept"):
-        keep = contender.kind == "raw_kept"
+    if contender.kind in RAW_KINDS:
         return asyncio.run(
-            _raw(base_url, names, contender.concurrency, ssl_context, phases, keep=keep)
+            _raw(base_url, names, contender.concurrency, ssl_context, phases, kind=contender.kind)
         )
     return _official(base_url, names, contender.concurrency, tls, phases)
 

@@ -73,3 +73,21 @@ def test_the_report_reads_what_keeping_costs_from_the_interval(
     low: float, high: float, says: str
 ) -> None:
     assert says in run_all._keeping_verdict(low, high)
+
+
+@pytest.mark.parametrize(
+    ("vs_raw", "floor_low", "verdict"),
+    [
+        (1.15, 1.30, "**met**"),
+        (1.20, 1.16, "**missed; the bar proves wrong in this run**"),
+        (1.20, 1.15, "**missed**"),
+        (1.20, 1.02, "**missed**"),
+    ],
+)
+def test_the_client_cpu_bar_is_called_wrong_only_when_the_typed_floor_is_above_it(
+    vs_raw: float, floor_low: float, verdict: str
+) -> None:
+    said = run_all._client_cpu_verdict(vs_raw, floor_low)
+    assert said.startswith(verdict)
+    if verdict == "**missed**":
+        assert said == verdict
