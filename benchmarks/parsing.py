@@ -9,7 +9,7 @@ converted: ``webhooks_from_json(decode_json(body))``. The official client:
 its fake response carries the body already decoded, which spares it the
 bytes-to-text step the library's timing includes.
 
-``python -m benchmarks.parsing [--sizes 1000 50000] [--rounds 3] [--no-reference]``
+``python -m benchmarks.parsing [--sizes 1000 50000] [--rounds 5] [--no-reference]``
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def run(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50000])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--no-reference", action="store_true", help="leave out the whole-body reference decode"
     )
