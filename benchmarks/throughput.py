@@ -18,6 +18,12 @@ run are reported.
   call returns it. Not run by default (``--contenders raw_typed``); it is the floor for
   any aiohttp client that returns typed results per item, without checking input,
   pacing or retrying;
+- ``raw aiohttp, typed results and the library's checks and pacing``: the same, with
+  the library's own parts for its other duties: every spec checked into a
+  ``WebhookCreate`` before anything is sent, each body encoded from it, and every
+  request paced by a session's ``Pacer``. Not run by default (``--contenders
+  raw_duties``); what is left between it and the library is the library's plumbing
+  (requester, transport, bulk runner);
 - ``ubiops sequential`` and ``ubiops pool_threads=K``: the official client, one call
   at a time, or with ``async_req=True`` on a thread pool.
 
@@ -83,11 +89,13 @@ LIB = "aioubiwebhooks"
 RAW = "raw aiohttp"
 RAW_KEPT = "raw aiohttp, answers kept"
 RAW_TYPED = "raw aiohttp, typed results kept"
+RAW_DUTIES = "raw aiohttp, typed results and the library's checks and pacing"
 OFFICIAL = "ubiops sequential"
 PHASES = ("create", "get", "delete")
-KINDS = ("lib", "raw", "raw_kept", "raw_typed", "official")
-RAW_KINDS = ("raw", "raw_kept", "raw_typed")
-"""Raw aiohttp, keeping nothing, the parsed JSON, or typed results."""
+KINDS = ("lib", "raw", "raw_kept", "raw_typed", "raw_duties", "official")
+RAW_KINDS = ("raw", "raw_kept", "raw_typed", "raw_duties")
+"""Raw aiohttp, keeping nothing, the parsed JSON, typed results, or typed results with the
+library's input checks and pacing."""
 DEFAULT_KINDS = ("lib", "raw", "official")
 
 
@@ -133,6 +141,7 @@ def contenders(concurrency: int = CONCURRENCY, pool_threads: int = POOL_THREADS)
         Contender(RAW, "raw", concurrency),
         Contender(RAW_KEPT, "raw_kept", concurrency),
         Contender(RAW_TYPED, "raw_typed", concurrency),
+        Contender(RAW_DUTIES, "raw_duties", concurrency),
         Contender(OFFICIAL, "official", 1),
         Contender(official_pool(pool_threads), "official", pool_threads),
     ]
@@ -203,7 +212,8 @@ async def _workers(
 def _answer_handler(kind: str, kept: list[Any]) -> Callable[[Any, bytes], None]:
     """What raw aiohttp does with an item's answer body: parse it as JSON and drop it
     (``raw``), keep the parsed JSON (``raw_kept``), or keep what a bulk call of the
-    library returns for it, an ``Outcome`` holding a ``WebhookDetail`` (``raw_typed``)."""
+    library returns for it, an ``Outcome`` holding a ``WebhookDetail`` (``raw_typed``,
+    ``raw_duties``)."""
     if kind == "raw":
         return lambda item, body: json.loads(body)
     if kind == "raw_kept":
@@ -212,6 +222,20 @@ def _answer_handler(kind: str, kept: list[Any]) -> Callable[[Any, bytes], None]:
 
     read = _wire.SharedHeaders().webhook  # as WebhooksSession reads each answer
     return lambda item, body: kept.append(Outcome(item, value=read(_wire.decode_json(body))))
+
+
+def _create_encoder(
+    kind: str, specs: dict[str, dict[str, Any]]
+) -> Callable[[str], tuple[Any, bytes]]:
+    """A create's item and body: the spec as ``json.dumps`` gives it, or, for
+    ``raw_duties``, every spec checked first into a ``WebhookCreate`` (as ``bulk_create``
+    does before it sends anything) and each body encoded from its model."""
+    if kind != "raw_duties":
+        return lambda name: (specs[name], json.dumps(specs[name]).encode())
+    from aioubiwebhooks import WebhookCreate, _wire
+
+    models = {name: WebhookCreate.from_dict(spec) for name, spec in specs.items()}
+    return lambda name: (models[name], _wire.to_body(_wire.create_json(models[name])))
 
 
 async def _raw(
@@ -223,6 +247,8 @@ async def _raw(
     *,
     kind: str = "raw",
 ) -> Sample:
+    from aioubiwebhooks._ratelimit import Pacer
+
     api = f"{base_url}/v2.1/projects/{PROJECT}/webhooks"
     kept: list[Any] = []
     answer_read = _answer_handler(kind, kept)
@@ -232,22 +258,30 @@ async def _raw(
     loop = asyncio.get_running_loop()
     collector = CollectorClock().start()
     started_cpu, started = cpu_seconds(), loop.time()
+    encode = _create_encoder(kind, specs)
+    # raw_duties paces every request with the library's own budget, as a session does.
+    pacer = Pacer() if kind == "raw_duties" else None
     async with aiohttp.ClientSession(
         connector=_connector(ssl_context), timeout=aiohttp.ClientTimeout(total=TIMEOUT)
     ) as session:
 
         async def create(name: str) -> None:
-            spec = specs[name]
-            body = json.dumps(spec).encode()
+            item, body = encode(name)
+            ticket = await pacer.acquire() if pacer is not None else 0
             async with session.post(api, data=body, headers=json_headers) as answer:
                 data = await answer.read()
+                if pacer is not None:
+                    pacer.release(ticket, pacer.headers(answer.headers), answered=True)
                 if answer.status != 201:
                     raise RuntimeError(f"{RAW}: create answered {answer.status}")
-            answer_read(spec, data)
+            answer_read(item, data)
 
         async def get(name: str) -> None:
+            ticket = await pacer.acquire() if pacer is not None else 0
             async with session.get(f"{api}/{name}", headers=headers) as answer:
                 data = await answer.read()
+                if pacer is not None:
+                    pacer.release(ticket, pacer.headers(answer.headers), answered=True)
                 if answer.status != 200:
                     raise RuntimeError(f"{RAW}: get answered {answer.status}")
             answer_read(name, data)
