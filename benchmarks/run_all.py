@@ -162,20 +162,25 @@ CLIENT_CPU_TARGET = 1.15
 """The client's CPU per request (create + get) against raw aiohttp's, at most."""
 
 
+def _ratio_text(calls: throughput.ThroughputResult, name: str, against: str) -> str:
+    """A median per-round CPU ratio with its 95 % interval, as ``1.06x (1.02-1.13)``."""
+    low, high = calls.cpu_ratio_interval(name, against)
+    return f"{calls.cpu_ratio(name, against):.2f}x ({low:.2f}-{high:.2f})"
+
+
 def _cpu_row(label: str, calls: throughput.ThroughputResult) -> list[str]:
     """The 1.15x target on one create + get run, with a 95 % interval for its median and
     the floor that returning typed results sets (raw aiohttp doing only that)."""
     lib, raw, typed = throughput.LIB, throughput.RAW, throughput.RAW_TYPED
     vs_raw = calls.cpu_ratio(lib, raw)
     low, high = calls.cpu_ratio_interval(lib, raw)
-    floor = calls.cpu_ratio(typed, raw)
-    floor_low, floor_high = calls.cpu_ratio_interval(typed, raw)
+    floor_low, _ = calls.cpu_ratio_interval(typed, raw)
     return [
         f"1. client CPU/request <= {CLIENT_CPU_TARGET}x raw aiohttp (create + get, {label})",
         f"{vs_raw:.2f}x (95 % interval {low:.2f}-{high:.2f}; "
         f"{fmt(calls.cpu_us(lib))} vs {fmt(calls.cpu_us(raw))} µs, "
         f"{calls.rounds} rounds); raw aiohttp returning the same typed results: "
-        f"{floor:.2f}x ({floor_low:.2f}-{floor_high:.2f}), the library "
+        f"{_ratio_text(calls, typed, raw)}, the library "
         f"{calls.cpu_ratio(lib, typed):.2f}x of that",
         _client_cpu_verdict(vs_raw, floor_low),
     ]
@@ -513,15 +518,11 @@ def _client_cpu_explained(
     lib, raw, kept = throughput.LIB, throughput.RAW, throughput.RAW_KEPT
     typed, duties = throughput.RAW_TYPED, throughput.RAW_DUTIES
 
-    def step(calls: throughput.ThroughputResult, name: str, against: str) -> str:
-        low, high = calls.cpu_ratio_interval(name, against)
-        return f"{calls.cpu_ratio(name, against):.2f}x ({low:.2f}-{high:.2f})"
-
     def split(calls: throughput.ThroughputResult) -> str:
         return (
-            f"typed results {step(calls, typed, raw)} raw aiohttp, checks and pacing "
-            f"{step(calls, duties, typed)} that, and the library "
-            f"{step(calls, lib, duties)} that"
+            f"typed results {_ratio_text(calls, typed, raw)} raw aiohttp, checks and pacing "
+            f"{_ratio_text(calls, duties, typed)} that, and the library "
+            f"{_ratio_text(calls, lib, duties)} that"
         )
 
     budget = (CLIENT_CPU_TARGET - 1) * http.cpu_us(raw)
